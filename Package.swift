@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// LMSweep: a distributed sweep coordinator over MPI for small language models.
+// Module layout and dependency order follow DESIGN.md: each module depends only on those above it.
+import PackageDescription
+
+/// Kernels are written with explicit bounds reasoning; `-Ounchecked` drops the
+/// per-element overflow and bounds traps that otherwise dominate elementwise loops.
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+
+let package = Package(
+    name: "LMSweep",
+    products: [
+        .executable(name: "lmsweep", targets: ["lmsweep"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries: OpenBLAS (cblas.h) and Open MPI (mpi.h behind static-inline getters).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+
+        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        .target(name: "Corpus", dependencies: []),
+        .target(name: "Models", dependencies: ["TensorCore"]),
+        .target(name: "Training", dependencies: ["TensorCore", "Corpus", "Models"]),
+        .target(name: "Sweep", dependencies: ["Training", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Cluster", dependencies: ["CMPI", "Sweep", "Training"]),
+        .executableTarget(name: "lmsweep", dependencies: [
+            "TensorCore", "Corpus", "Models", "Training", "Sweep", "Cluster",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,4 @@
+import TensorCore
+
+/// The model zoo, simplest first: linear → MLP → self-attention → transformer.
+public enum ModelsModule {}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// Everything that determines one training run, and nothing else.
+///
+/// A run's identity is the hash of its canonical form (``canonicalized()``): two configs that
+/// train the same model the same way have the same ``id``, whatever order a sweep listed them
+/// in. Fields that do not apply to an architecture (depth for the linear model, heads for the
+/// MLP) are dropped by canonicalization, so they never make duplicate jobs.
+///
+/// Keys in JSON and YAML are snake_case (`d_model`, `batch_size`); an unknown key is an error.
+public struct RunConfig: Codable, Hashable, Sendable {
+    // MARK: data
+    public var dataset: Dataset = .tinyshakespeare
+    /// Split / tokenization convention: `study` (default), `nanogpt` (Tiny Shakespeare 90/10),
+    /// `standard` (word level with `<eos>` after every line).
+    public var convention: Convention = .study
+    /// Use only the first N training tokens (the study uses 80,000 word tokens).
+    public var maxTrainTokens: Int? = nil
+
+    // MARK: model
+    public var arch: Architecture = .transformer
+    /// Tokens of context the model sees (T).
+    public var context: Int = 128
+    /// Embedding width (d).
+    public var dModel: Int = 128
+    /// Attention heads (attention, transformer).
+    public var heads: Int? = 4
+    /// Transformer blocks, or MLP hidden layers.
+    public var depth: Int? = 3
+    /// Feed-forward width inside a block (attention, transformer). Default 4·d.
+    public var ffnWidth: Int? = 256
+    /// MLP hidden width, repeated `depth` times unless `hidden` lists the widths.
+    public var hiddenWidth: Int? = nil
+    /// MLP hidden widths, one per layer; wins over `hiddenWidth` × `depth`.
+    public var hidden: [Int]? = nil
+    public var dropout: Double? = 0.1
+    public var positions: Positions? = .learned
+    public var norm: NormPlacement? = .post
+    /// Output head shares the token-embedding matrix.
+    public var tiedHead: Bool? = false
+
+    // MARK: objective and optimization
+    /// `last`: one target per window, the token after it (the study). `all`: every position.
+    public var objective: Objective = .last
+    public var optimizer: Optimizer = .adam
+    public var lr: Double = 3e-4
+    public var weightDecay: Double = 0
+    public var beta1: Double = 0.9
+    public var beta2: Double = 0.999
+    public var momentum: Double = 0.9
+    public var schedule: Schedule = .constant
+    public var warmupSteps: Int = 0
+    /// Global-norm gradient clipping; nil disables it.
+    public var gradClip: Double? = nil
+    public var batchSize: Int = 64
+    public var seed: UInt64 = 0
+
+    // MARK: budget (training stops at whichever limit it reaches first)
+    public var epochs: Int = 4
+    /// Random windows drawn (with replacement) per epoch.
+    public var windowsPerEpoch: Int = 50_000
+    /// Stop after this many predicted training targets.
+    public var tokenBudget: Int? = nil
+    /// Stop at the first step whose exact FLOP count (forward + backward + optimizer) reaches this.
+    public var flopBudget: Double? = nil
+    /// Hard cap on optimizer steps, for quick checks.
+    public var maxSteps: Int? = nil
+    /// Evaluate on valid every N steps (token and FLOP budgets); nil = once per epoch.
+    public var evalEvery: Int? = nil
+
+    // MARK: evaluation
+    /// `study`: the first `evalWindows` windows at stride 1, last position only.
+    /// `full`: every token of the split predicted once, sliding windows of stride `evalStride`.
+    public var evalMode: EvalMode = .study
+    public var evalWindows: Int? = 10_000
+    public var evalStride: Int? = nil
+    /// Restore the best-valid weights before the test evaluation (the study's protocol).
+    public var restoreBest: Bool = true
+
+    public init() {}
+
+    public enum Dataset: String, Codable, CaseIterable, Sendable { case tinyshakespeare, ptb, wikitext2 }
+    public enum Convention: String, Codable, CaseIterable, Sendable { case study, nanogpt, standard }
+    public enum Architecture: String, Codable, CaseIterable, Sendable { case linear, mlp, attention, transformer }
+    public enum Positions: String, Codable, CaseIterable, Sendable { case learned, rope, none }
+    public enum NormPlacement: String, Codable, CaseIterable, Sendable { case post, pre }
+    public enum Objective: String, Codable, CaseIterable, Sendable { case last, all }
+    public enum Optimizer: String, Codable, CaseIterable, Sendable { case adam, adamw, sgd }
+    public enum Schedule: String, Codable, CaseIterable, Sendable { case constant, cosine }
+    public enum EvalMode: String, Codable, CaseIterable, Sendable { case study, full }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case dataset, convention, maxTrainTokens = "max_train_tokens"
+        case arch, context, dModel = "d_model", heads, depth, ffnWidth = "ffn_width"
+        case hiddenWidth = "hidden_width", hidden, dropout, positions, norm, tiedHead = "tied_head"
+        case objective, optimizer, lr, weightDecay = "weight_decay", beta1, beta2, momentum
+        case schedule, warmupSteps = "warmup_steps", gradClip = "grad_clip"
+        case batchSize = "batch_size", seed
+        case epochs, windowsPerEpoch = "windows_per_epoch", tokenBudget = "token_budget"
+        case flopBudget = "flop_budget", maxSteps = "max_steps", evalEvery = "eval_every"
+        case evalMode = "eval_mode", evalWindows = "eval_windows", evalStride = "eval_stride"
+        case restoreBest = "restore_best"
+    }
+
+    /// Every key a config accepts, in declaration order (for `--help`, specs and error messages).
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Training
+
+@main
+struct LMSweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lmsweep",
+        abstract: "Which small language model gives the best quality for a compute budget?",
+        discussion: """
+        Sweeps a grid of small language models (linear, MLP, self-attention, transformer) \
+        across MPI ranks, trains each run on the CPU tensor core, and gathers test NLL, \
+        parameter counts and training FLOPs into one results table.
+
+        Launch a sweep on every core of this machine:
+          mpirun -np 2 lmsweep run sweeps/smoke.yaml
+        """,
+        version: LMSweepVersion.current,
+        subcommands: []
+    )
+}

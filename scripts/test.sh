@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: sets up a fresh Debian machine, builds in release (training in a debug
+# build is far too slow) and runs every test, multi-rank mpirun tests included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+# Tests launch real `mpirun`; as root Open MPI refuses without these.
+if [ "$(id -u)" -eq 0 ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+swift build -c release -Xswiftc -enable-testing --build-tests
+swift test -c release -Xswiftc -enable-testing --skip-build "$@"
