@@ -24,7 +24,7 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
-        .target(name: "Corpus", dependencies: []),
+        .target(name: "Corpus", dependencies: ["TensorCore"]),
         .target(name: "Models", dependencies: ["TensorCore"]),
         .target(name: "Training", dependencies: ["TensorCore", "Corpus", "Models"]),
         .target(name: "Sweep", dependencies: ["Training", .product(name: "Yams", package: "Yams")]),
