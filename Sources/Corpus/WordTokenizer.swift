@@ -1,6 +1,7 @@
 /// Word-level tokenization of PTB and WikiText-2: whitespace-separated tokens, vocabulary from
 /// the train split only, ids in order of first appearance (as PyTorch's word_language_model
-/// numbers them). With `endOfLine`, an `<eos>` follows every line: `line.split() + ['<eos>']`.
+/// numbers them, except that `<eos>` is always id 0). With `endOfLine`, an `<eos>` follows every
+/// line: `line.split() + ['<eos>']`.
 ///
 /// "Whitespace" is ASCII whitespace (space, \t, \n, \v, \f, \r), Python's `bytes.split()`; the
 /// published files contain no other whitespace, so this equals the README's `str.split()` counts.
