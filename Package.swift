@@ -35,6 +35,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     ],
     swiftLanguageModes: [.v5]
 )
