@@ -39,7 +39,7 @@ enum Normalization {
     /// Accumulates dx, dweight, dbias (any may be nil) from dy with the saved statistics.
     static func layerNormBackward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                   mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                  rows: Int, columns: Int, dx: UnsafeMutablePointer<Float>?,
+                                  rows: Int, columns: Int, dx: UnsafeMutablePointer<Float>?, overwriteInput: Bool = false,
                                   dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?) {
         let inverseColumns = 1 / Float(columns)
         let vectorEnd = columns & ~(Vector.width - 1)
@@ -70,7 +70,8 @@ enum Normalization {
                 let dxr = dx + r * columns
                 for c in 0..<columns {
                     let normalized = (xr[c] - mu) * s
-                    dxr[c] += (weight[c] * dyr[c] - dnormMean - normalized * dnormNormMean) * s
+                    let contribution = (weight[c] * dyr[c] - dnormMean - normalized * dnormNormMean) * s
+                    dxr[c] = overwriteInput ? contribution : dxr[c] + contribution
                 }
             }
             if let dweight { for c in 0..<columns { dweight[c] += dyr[c] * (xr[c] - mu) * s } }
