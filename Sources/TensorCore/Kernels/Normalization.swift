@@ -1,0 +1,174 @@
+import Foundation
+
+/// LayerNorm and softmax row kernels (llm.c's layernorm_forward/backward, softmax over the last dim).
+enum Normalization {
+    /// y = (x − mean) · rstd · w + b per row of C; saves mean and rstd (1/√(var + eps), biased
+    /// variance as PyTorch) for the backward pass.
+    static func layerNormForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                 rows: Int, columns: Int, eps: Float, y: UnsafeMutablePointer<Float>,
+                                 mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
+        let inverseColumns = 1 / Float(columns)
+        let vectorEnd = columns & ~(Vector.width - 1)
+        for r in 0..<rows {
+            let xr = x + r * columns, yr = y + r * columns
+            var lanes = Vector8(repeating: 0)
+            var c = 0
+            while c < vectorEnd { lanes += Vector.load(xr + c); c += Vector.width }
+            var sum = Vector.sum(lanes)
+            while c < columns { sum += xr[c]; c += 1 }
+            let mu = sum * inverseColumns
+            let muLanes = Vector8(repeating: mu)
+            lanes = Vector8(repeating: 0)
+            c = 0
+            while c < vectorEnd { let d = Vector.load(xr + c) - muLanes; lanes += d * d; c += Vector.width }
+            var squares = Vector.sum(lanes)
+            while c < columns { let d = xr[c] - mu; squares += d * d; c += 1 }
+            let s = 1 / (squares * inverseColumns + eps).squareRoot()
+            let sLanes = Vector8(repeating: s)
+            c = 0
+            while c < vectorEnd {
+                Vector.store((Vector.load(xr + c) - muLanes) * sLanes * Vector.load(weight + c) + Vector.load(bias + c), yr + c)
+                c += Vector.width
+            }
+            while c < columns { yr[c] = (xr[c] - mu) * s * weight[c] + bias[c]; c += 1 }
+            mean[r] = mu
+            rstd[r] = s
+        }
+    }
+
+    /// Accumulates dx, dweight, dbias (any may be nil) from dy with the saved statistics.
+    static func layerNormBackward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                  mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                  rows: Int, columns: Int, dx: UnsafeMutablePointer<Float>?, overwriteInput: Bool = false,
+                                  dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?) {
+        let inverseColumns = 1 / Float(columns)
+        let vectorEnd = columns & ~(Vector.width - 1)
+        for r in 0..<rows {
+            let xr = x + r * columns, dyr = dy + r * columns
+            let mu = mean[r], s = rstd[r]
+            let muLanes = Vector8(repeating: mu), sLanes = Vector8(repeating: s)
+            var meanLanes = Vector8(repeating: 0), normMeanLanes = Vector8(repeating: 0)
+            var c = 0
+            while c < vectorEnd {
+                let normalized = (Vector.load(xr + c) - muLanes) * sLanes
+                let dnorm = Vector.load(weight + c) * Vector.load(dyr + c)
+                meanLanes += dnorm
+                normMeanLanes += dnorm * normalized
+                c += Vector.width
+            }
+            var dnormMean = Vector.sum(meanLanes), dnormNormMean = Vector.sum(normMeanLanes)
+            while c < columns {
+                let normalized = (xr[c] - mu) * s
+                let dnorm = weight[c] * dyr[c]
+                dnormMean += dnorm
+                dnormNormMean += dnorm * normalized
+                c += 1
+            }
+            dnormMean *= inverseColumns
+            dnormNormMean *= inverseColumns
+            if let dx {
+                let dxr = dx + r * columns
+                let meanTerm = Vector8(repeating: dnormMean), normTerm = Vector8(repeating: dnormNormMean)
+                c = 0
+                while c < vectorEnd {
+                    let normalized = (Vector.load(xr + c) - muLanes) * sLanes
+                    let contribution = (Vector.load(weight + c) * Vector.load(dyr + c) - meanTerm - normalized * normTerm) * sLanes
+                    Vector.store(overwriteInput ? contribution : Vector.load(dxr + c) + contribution, dxr + c)
+                    c += Vector.width
+                }
+                while c < columns {
+                    let normalized = (xr[c] - mu) * s
+                    let contribution = (weight[c] * dyr[c] - dnormMean - normalized * dnormNormMean) * s
+                    dxr[c] = overwriteInput ? contribution : dxr[c] + contribution
+                    c += 1
+                }
+            }
+            if let dweight {
+                c = 0
+                while c < vectorEnd {
+                    let normalized = (Vector.load(xr + c) - muLanes) * sLanes
+                    Vector.store(Vector.load(dweight + c) + Vector.load(dyr + c) * normalized, dweight + c)
+                    c += Vector.width
+                }
+                while c < columns { dweight[c] += dyr[c] * (xr[c] - mu) * s; c += 1 }
+            }
+            if let dbias { Elementwise.accumulate(dyr, into: dbias, count: columns) }
+        }
+    }
+
+    /// Softmax of one row in place over its first `length` entries: 8 lanes at a time, a scalar tail.
+    @inline(__always) static func softmaxRow(_ row: UnsafeMutablePointer<Float>, length: Int) {
+        let vectorEnd = length & ~(Vector.width - 1)
+        var maxLanes = Vector8(repeating: -.infinity)
+        var j = 0
+        while j < vectorEnd { maxLanes = Vector.max(maxLanes, Vector.load(row + j)); j += Vector.width }
+        var maximum = vectorEnd > 0 ? Vector.max(maxLanes) : -Float.infinity
+        while j < length { maximum = row[j] > maximum ? row[j] : maximum; j += 1 }
+        let shift = Vector8(repeating: maximum)
+        var sumLanes = Vector8(repeating: 0)
+        j = 0
+        while j < vectorEnd {
+            let e = Vector.expNonPositive(Vector.load(row + j) - shift)
+            Vector.store(e, row + j)
+            sumLanes += e
+            j += Vector.width
+        }
+        var sum = Vector.sum(sumLanes)
+        while j < length { let e = FastMath.exp(row[j] - maximum); row[j] = e; sum += e; j += 1 }
+        let inverse = 1 / sum
+        let inverseLanes = Vector8(repeating: inverse)
+        j = 0
+        while j < vectorEnd { Vector.store(Vector.load(row + j) * inverseLanes, row + j); j += Vector.width }
+        while j < length { row[j] *= inverse; j += 1 }
+    }
+
+    /// The reference softmax row (Double, libm exp) that `softmaxRow` is tested against.
+    static func naiveSoftmaxRow(_ row: [Float]) -> [Float] {
+        let maximum = row.max()!
+        let exps = row.map { Foundation.exp(Double($0 - maximum)) }
+        let total = exps.reduce(0, +)
+        return exps.map { Float($0 / total) }
+    }
+
+    /// Σ a·b over `length` entries, 8 partial sums.
+    @inline(__always) static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, length: Int) -> Float {
+        let vectorEnd = length & ~(Vector.width - 1)
+        var lanes = Vector8(repeating: 0)
+        var j = 0
+        while j < vectorEnd { lanes += Vector.load(a + j) * Vector.load(b + j); j += Vector.width }
+        var total = Vector.sum(lanes)
+        while j < length { total += a[j] * b[j]; j += 1 }
+        return total
+    }
+
+    /// dx += y ⊙ (dy − Σ dy·y) over one row.
+    @inline(__always) static func softmaxBackwardRow(y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                                     dx: UnsafeMutablePointer<Float>, length: Int) {
+        let dotProduct = dot(dy, y, length: length)
+        for j in 0..<length { dx[j] += y[j] * (dy[j] - dotProduct) }
+    }
+}
+
+/// A vectorisable exp. `Foundation.exp` is a scalar libm call; softmax and the loss spend most
+/// of their time in it. This is Cephes' expf scheme: e^x = 2^n · e^r with n = round(x·log2 e),
+/// r = x − n·ln 2 in two parts, and a degree-5 polynomial for e^r (relative error ≈ 2e−7,
+/// tested against `Foundation.exp`).
+enum FastMath {
+    @inline(__always) static func exp(_ input: Float) -> Float {
+        let x = min(max(input, -87.3), 88.3)
+        let magic: Float = 12_582_912   // 1.5·2²³: adding it rounds to an integer in the low mantissa bits
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
+        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+        var p: Float = 1.987_569_15e-4
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_6e-2
+        p = p * r + 1.666_666_5e-1
+        p = p * r + 5.000_000_1e-1
+        let er = p * r * r + r + 1
+        let exponent = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000
+        let scale = Float(bitPattern: UInt32(bitPattern: exponent &+ 127) << 23)
+        return er * scale
+    }
+}
