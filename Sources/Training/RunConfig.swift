@@ -8,6 +8,8 @@ import Foundation
 /// MLP) are dropped by canonicalization, so they never make duplicate jobs.
 ///
 /// Keys in JSON and YAML are snake_case (`d_model`, `batch_size`); an unknown key is an error.
+/// Architecture-specific fields are optional: nil means "the architecture's default", filled in
+/// by canonicalization, so a default never differs between two spellings of one run.
 public struct RunConfig: Codable, Hashable, Sendable {
     // MARK: data
     public var dataset: Dataset = .tinyshakespeare
@@ -23,21 +25,24 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public var context: Int = 128
     /// Embedding width (d).
     public var dModel: Int = 128
-    /// Attention heads (attention, transformer).
-    public var heads: Int? = 4
-    /// Transformer blocks, or MLP hidden layers.
-    public var depth: Int? = 3
+    /// Attention heads (attention, transformer; default 4).
+    public var heads: Int? = nil
+    /// Transformer blocks (default 3), or MLP hidden layers (default 2).
+    public var depth: Int? = nil
     /// Feed-forward width inside a block (attention, transformer). Default 4·d.
-    public var ffnWidth: Int? = 256
+    public var ffnWidth: Int? = nil
     /// MLP hidden width, repeated `depth` times unless `hidden` lists the widths.
     public var hiddenWidth: Int? = nil
     /// MLP hidden widths, one per layer; wins over `hiddenWidth` × `depth`.
     public var hidden: [Int]? = nil
-    public var dropout: Double? = 0.1
-    public var positions: Positions? = .learned
-    public var norm: NormPlacement? = .post
+    /// Dropout probability (default 0.1; the linear model has none).
+    public var dropout: Double? = nil
+    /// Position information: `learned` table (default), `rope` (Su et al. 2021), or `none`.
+    public var positions: Positions? = nil
+    /// LayerNorm placement: `post` (the study's main runs, Vaswani 2017; default) or `pre`.
+    public var norm: NormPlacement? = nil
     /// Output head shares the token-embedding matrix.
-    public var tiedHead: Bool? = false
+    public var tiedHead: Bool? = nil
 
     // MARK: objective and optimization
     /// `last`: one target per window, the token after it (the study). `all`: every position.

@@ -1,0 +1,134 @@
+import Foundation
+
+/// Closed forms for what a run costs before it runs: parameter counts, the two analytic FLOP
+/// conventions of the record, and a predicted training cost the sweep uses to order its queue
+/// (largest first) and to show an ETA. The exact count comes from the tensor core's counter.
+public enum CostEstimate {
+    /// Total and non-embedding parameters of the model a config builds.
+    ///
+    /// Layouts follow the study's PyTorch models (`shared/bench/torch_study.py`):
+    /// - linear: token embedding (V·d), one linear layer T·d → V with bias;
+    /// - MLP: token embedding, hidden linear layers with bias, output layer with bias;
+    /// - attention / transformer: token embedding, learned position table (T·d, absent for RoPE
+    ///   and none), per block `nn.MultiheadAttention` (in-projection 3d·d + 3d, out d·d + d),
+    ///   two LayerNorms (2·2d), a feed-forward net d → f → d with biases; a final LayerNorm
+    ///   (2d) and a head d → V with bias (only the bias when tied to the embedding).
+    /// Non-embedding = total − token embedding − position table (Kaplan et al. 2020, §2.1).
+    public static func parameters(_ config: RunConfig, vocabularySize vocab: Int) -> (total: Int, nonEmbedding: Int) {
+        let c = config.canonicalized()
+        let d = c.dModel, t = c.context
+        let tokenEmbedding = vocab * d
+        switch c.arch {
+        case .linear:
+            return (tokenEmbedding + t * d * vocab + vocab, t * d * vocab + vocab)
+        case .mlp:
+            var width = t * d, body = 0
+            for hidden in c.hidden ?? [] {
+                body += width * hidden + hidden
+                width = hidden
+            }
+            body += width * vocab + vocab
+            return (tokenEmbedding + body, body)
+        case .attention, .transformer:
+            let f = c.ffnWidth ?? 4 * d, depth = c.depth ?? 1
+            let positionTable = c.positions == .learned ? t * d : 0
+            let block = (3 * d * d + 3 * d) + (d * d + d) + 2 * (2 * d) + (d * f + f) + (f * d + d)
+            let head = (c.tiedHead ?? false) ? vocab : d * vocab + vocab
+            let body = depth * block + 2 * d + head
+            return (tokenEmbedding + positionTable + body, body)
+        }
+    }
+
+    /// The study's proxy: 2 × all parameters × windows × context (× epochs, which
+    /// `windowsTrained` already includes).
+    public static func flopsStudy(parametersTotal: Int, windowsTrained: Int, context: Int) -> Double {
+        2 * Double(parametersTotal) * Double(windowsTrained) * Double(context)
+    }
+
+    /// Kaplan et al. (2020) C = 6·N·D with N the non-embedding parameters and D the training
+    /// tokens processed (windows × context), plus, for attention models, PaLM's attention term
+    /// (Chowdhery et al. 2022, appendix B): 12·L·T·d per token (QKᵀ and AV, forward and backward).
+    public static func flops6N(_ config: RunConfig, parametersNonEmbedding: Int, windowsTrained: Int) -> Double {
+        let c = config.canonicalized()
+        let tokens = Double(windowsTrained) * Double(c.context)
+        var perToken = 6 * Double(parametersNonEmbedding)
+        if c.arch == .attention || c.arch == .transformer {
+            perToken += 12 * Double(c.depth ?? 1) * Double(c.context) * Double(c.dModel)
+        }
+        return perToken * tokens
+    }
+
+    /// Forward matmul FLOPs for one window (2·m·n·k per product), the part that dominates
+    /// the exact count. With the `last` objective the head runs on the last position only.
+    public static func forwardFLOPsPerWindow(_ config: RunConfig, vocabularySize vocab: Int) -> Double {
+        let c = config.canonicalized()
+        let d = Double(c.dModel), t = Double(c.context), v = Double(vocab)
+        switch c.arch {
+        case .linear:
+            return 2 * t * d * v
+        case .mlp:
+            var width = t * d, total = 0.0
+            for hidden in c.hidden ?? [] { total += 2 * width * Double(hidden); width = Double(hidden) }
+            return total + 2 * width * v
+        case .attention, .transformer:
+            let f = Double(c.ffnWidth ?? 4 * c.dModel), depth = Double(c.depth ?? 1)
+            let projections = 2 * (4 * d * d + 2 * d * f) * t      // QKV, out, two FFN layers
+            let attention = 2 * 2 * t * t * d                         // QKᵀ and AV
+            let headPositions = c.objective == .all ? t : 1
+            return depth * (projections + attention) + 2 * d * v * headPositions
+        }
+    }
+
+    /// Predicted training FLOPs of a run (forward + backward ≈ 3× forward, plus Adam's ~10 FLOPs
+    /// per parameter per step), honouring every budget in the config. Used for queue order,
+    /// plan tables and ETAs; the record's `flops_exact` is the measured truth.
+    public static func predictedTrainingFLOPs(_ config: RunConfig, vocabularySize vocab: Int) -> Double {
+        let c = config.canonicalized()
+        let stepsPerEpoch = (c.windowsPerEpoch + c.batchSize - 1) / c.batchSize
+        var steps = stepsPerEpoch * c.epochs
+        if let cap = c.maxSteps { steps = min(steps, cap) }
+        if let budget = c.tokenBudget {
+            let targetsPerStep = c.batchSize * (c.objective == .all ? c.context : 1)
+            steps = min(steps, (budget + targetsPerStep - 1) / targetsPerStep)
+        }
+        let params = Double(parameters(c, vocabularySize: vocab).total)
+        let perStep = 3 * forwardFLOPsPerWindow(c, vocabularySize: vocab) * Double(c.batchSize) + 10 * params
+        var training = perStep * Double(steps)
+        if let budget = c.flopBudget { training = min(training, budget) }
+        return training
+    }
+
+    /// Predicted evaluation FLOPs: forward passes over valid at every evaluation and over test once.
+    public static func predictedEvaluationFLOPs(_ config: RunConfig, vocabularySize vocab: Int) -> Double {
+        let c = config.canonicalized()
+        guard let sizes = PublishedSplits.tokens(c.dataset, c.convention) else { return 0 }
+        func windows(_ splitTokens: Int) -> Double {
+            switch c.evalMode {
+            case .study: return Double(min(c.evalWindows ?? 10_000, max(0, splitTokens - c.context)))
+            case .full: return Double(splitTokens) / Double(c.evalStride ?? 1)
+            }
+        }
+        let forward = forwardFLOPsPerWindow(c, vocabularySize: vocab)
+        let evaluations = Double(c.evalEvery == nil ? c.epochs : max(1, c.epochs))
+        return forward * (evaluations * windows(sizes.valid) + windows(sizes.test))
+    }
+}
+
+/// Token counts and vocabulary sizes of the datasets as published (`shared/data/README.md`),
+/// for plans and validation before any file is read. Loaders check the real files.
+public enum PublishedSplits {
+    public struct Sizes: Sendable { public let train, valid, test, vocabulary: Int }
+
+    public static func tokens(_ dataset: RunConfig.Dataset, _ convention: RunConfig.Convention) -> Sizes? {
+        switch (dataset, convention) {
+        case (.tinyshakespeare, .study): return Sizes(train: 892_117, valid: 111_669, test: 111_606, vocabulary: 65)
+        // nanoGPT: first 90% train, last 10% valid; valid doubles as test.
+        case (.tinyshakespeare, .nanogpt): return Sizes(train: 1_003_854, valid: 111_540, test: 111_540, vocabulary: 65)
+        case (.ptb, .study): return Sizes(train: 887_521, valid: 70_390, test: 78_669, vocabulary: 9_999)
+        case (.ptb, .standard): return Sizes(train: 929_589, valid: 73_760, test: 82_430, vocabulary: 10_000)
+        case (.wikitext2, .study): return Sizes(train: 2_051_910, valid: 213_886, test: 241_211, vocabulary: 33_277)
+        case (.wikitext2, .standard): return Sizes(train: 2_088_628, valid: 217_646, test: 245_569, vocabulary: 33_278)
+        default: return nil
+        }
+    }
+}
