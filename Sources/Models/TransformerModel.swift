@@ -123,19 +123,32 @@ public final class TransformerModel: LanguageModel {
     /// Causal multi-head self-attention with `nn.MultiheadAttention`'s packed projections.
     /// x (B, T, d) → (B, T, d), or (B, d) for the last position alone.
     func selfAttention(_ g: Graph, _ b: Block, _ x: Node, lastOnly: Bool, _ rng: inout RNG) -> Node {
-        let (d, H) = (config.dModel, config.heads)
+        let H = config.heads
         let qkv = g.linear(x, weight: g.param(b.inProjWeight), bias: g.param(b.inProjBias)) // (B, T, 3d)
-        var (q, k, v) = g.splitQKV(qkv, heads: H)                                          // (B, H, T, D) each
+        let parts = g.chunk(qkv, 3)                                                        // q, k, v: (B, T, d)
+        var (q, k, v) = (g.splitHeads(parts[0], heads: H), g.splitHeads(parts[1], heads: H),
+                         g.splitHeads(parts[2], heads: H))                                  // (B, H, T, D)
         if config.positions == .rope { q = g.rope(q); k = g.rope(k) }
-        let y: Node
         if lastOnly {
-            y = g.attention(q: g.lastQuery(q), k: k, v: v, causal: true, dropout: config.dropout, rng: &rng)
-            let batch = g.shape(y)[0]                                                       // (B, H, 1, D)
-            let merged = g.reshape(y, [batch, d])                                           // heads concatenated
-            return g.linear(merged, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias)) // (B, d)
+            let y = lastQueryAttention(g, q: q, k: k, v: v, &rng)                           // (B, d)
+            return g.linear(y, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias))
         }
-        y = g.attention(q: q, k: k, v: v, causal: true, dropout: config.dropout, rng: &rng)    // (B, H, T, D)
+        let y = g.attention(q: q, k: k, v: v, causal: true, dropout: config.dropout, rng: &rng) // (B, H, T, D)
         return g.linear(g.mergeHeads(y), weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias))
+    }
+
+    /// Attention for the last query alone, which sees every key (so no mask is needed):
+    /// softmax(q_T·Kᵀ/√D)·V per (batch, head). q, k, v (B, H, T, D) → (B, H·D) with heads
+    /// concatenated as `mergeHeads` does. Dropout on the probabilities as in the full kernel.
+    func lastQueryAttention(_ g: Graph, q: Node, k: Node, v: Node, _ rng: inout RNG) -> Node {
+        let shape = g.shape(q)
+        let (B, H, T, D) = (shape[0], shape[1], shape[2], shape[3])
+        let lastQuery = g.reshape(g.lastPosition(g.reshape(q, [B * H, T, D])), [B * H, 1, D])  // (BH, 1, D)
+        let scale = g.constant(shape: [D], values: [Float](repeating: 1 / Float(D).squareRoot(), count: D))
+        let scores = g.matmul(g.mul(lastQuery, scale), g.reshape(k, [B * H, T, D]), transposeB: true) // (BH, 1, T)
+        let probabilities = g.dropout(g.softmax(scores), p: config.dropout, rng: &rng)
+        let y = g.matmul(probabilities, g.reshape(v, [B * H, T, D]))                          // (BH, 1, D)
+        return g.reshape(y, [B, H * D])                                                        // (B, d)
     }
 
     /// Linear → ReLU → Linear → Dropout, on the last axis.
