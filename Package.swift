@@ -34,6 +34,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
     ],
     swiftLanguageModes: [.v5]
