@@ -36,6 +36,7 @@ let package = Package(
 
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore"]),
     ],
     swiftLanguageModes: [.v5]
 )
