@@ -118,13 +118,14 @@ final class TrainingSession {
                 }
                 if stopped { break }
             }
-            let evaluatedNow = record.validSteps.last == steps
-            if c.evalEvery == nil || (stopped && !evaluatedNow) {
-                if !evaluatedNow { evaluateValid(epoch: epoch) }
+            if c.evalEvery == nil, record.validSteps.last != steps {
+                evaluateValid(epoch: epoch)
                 if diverged != nil { break training }
             }
             if stopped { break }
         }
+        // The final weights are always measured (the last `eval_every` interval may be partial).
+        if diverged == nil, steps > 0, record.validSteps.last != steps { evaluateValid(epoch: c.epochs - 1) }
 
         record.steps = steps
         record.windowsTrained = windows
