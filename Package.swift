@@ -35,6 +35,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
+        .testTarget(name: "ReportTests", dependencies: ["Sweep", "Training"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore"]),
     ],
