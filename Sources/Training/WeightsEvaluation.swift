@@ -58,7 +58,7 @@ extension Trainer {
         let config = try WeightsMetadata.config(from: metadata, path: weightsPath).applying(settings: settings)
         let prepared = try prepare(config)
         let c = config.canonicalized()
-        var initRNG = RNG(seed: c.seed, stream: TrainingSession.initializationStream)
+        var initRNG = RNG(seed: c.seed, stream: TrainingStep.initializationStream)
         let model = makeLanguageModel(c.modelConfig(vocabularySize: prepared.corpus.vocabulary.count), initRNG: &initRNG)
         try model.loadWeights(tensors, from: weightsPath)
         let evaluator = Evaluator(model: model, objective: c.predictedPositions)
