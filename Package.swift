@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Sweep", "Training"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -33,20 +33,25 @@ extension Graph {
         }
         let pq = values[q.index], pk = values[k.index], pv = values[v.index], po = values[out.index]
         let sliceSize = time * headDim, scoreSize = time * time
+        var softmaxNanoseconds: UInt64 = 0
+        let profiling = profiler != nil
         for s in 0..<slices {
             AttentionKernel.forward(q: pq + s * sliceSize, k: pk + s * sliceSize, v: pv + s * sliceSize,
                                     time: time, headDim: headDim, causal: causal,
                                     probabilities: probabilities + s * scoreSize,
                                     dropoutMask: mask.map { UnsafePointer($0 + s * scoreSize) },
                                     dropped: dropped.map { $0 + s * scoreSize },
-                                    output: po + s * sliceSize, flops: flops)
+                                    output: po + s * sliceSize, flops: flops,
+                                    measureSoftmax: profiling, softmaxNanoseconds: &softmaxNanoseconds)
         }
         flops.add(Double(slices * unmasked) * (FlopConvention.softmaxForward + (useDropout ? FlopConvention.dropoutForward : 0)), .forward)
         if withGrad {
             let dq = grads[q.index], dk = grads[k.index], dv = grads[v.index], dOut = grads[out.index]!
             let dScores = scratch(scoreSize)
             let flops = self.flops
-            record {
+            let profiler = self.profiler
+            record("attention", carving: ("attention.softmax", Double(softmaxNanoseconds) * 1e-9)) {
+                var backwardSoftmaxNanoseconds: UInt64 = 0
                 for s in 0..<slices {
                     AttentionKernel.backward(q: pq + s * sliceSize, k: pk + s * sliceSize, v: pv + s * sliceSize,
                                              probabilities: probabilities + s * scoreSize,
@@ -55,8 +60,9 @@ extension Graph {
                                              dOutput: dOut + s * sliceSize, time: time, headDim: headDim, causal: causal,
                                              scratch: dScores, dq: dq.map { $0 + s * sliceSize },
                                              dk: dk.map { $0 + s * sliceSize }, dv: dv.map { $0 + s * sliceSize },
-                                             flops: flops)
+                                             flops: flops, measureSoftmax: profiler != nil, softmaxNanoseconds: &backwardSoftmaxNanoseconds)
                 }
+                profiler?.carve("attention.softmax", Double(backwardSoftmaxNanoseconds) * 1e-9, from: "attention", .backward)
                 if dq != nil || dk != nil {
                     flops.add(Double(slices * unmasked) * (FlopConvention.softmaxBackward + (useDropout ? FlopConvention.dropoutBackward : 0)), .backward)
                 }
@@ -98,7 +104,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("rope") {
                 for s in 0..<slices {
                     for t in 0..<time {
                         let row = (s * time + t) * headDim

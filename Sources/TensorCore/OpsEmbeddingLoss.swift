@@ -19,7 +19,7 @@ extension Graph {
         if withGrad {
             let dt = grads[table.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("embedding") {
                 for (row, token) in tokens.enumerated() {
                     Elementwise.accumulate(dy + row * channels, into: dt + Int(token) * channels, count: channels)
                 }
@@ -59,7 +59,7 @@ extension Graph {
         if withGrad {
             let dx = grads[logits.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("crossEntropy") {
                 let scale = dy[0] / Float(rows)
                 for r in 0..<rows {
                     Loss.softmaxMinusOneHotBackward(px + r * vocabulary, logSumExp: logSumExp[r], target: Int(targets[r]),
@@ -82,7 +82,7 @@ extension Graph {
         flops.add(FlopConvention.sumForward * Double(count), .forward)
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
-            record {
+            record("sum") {
                 let g = dy[0]
                 for i in 0..<count { dx[i] += g }
             }
@@ -102,7 +102,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("mean") {
                 let g = dy[0] / Float(count)
                 for i in 0..<count { dx[i] += g }
                 flops.add(FlopConvention.meanBackward * Double(count), .backward)

@@ -8,11 +8,13 @@ enum AttentionKernel {
                         time: Int, headDim: Int, causal: Bool,
                         probabilities: UnsafeMutablePointer<Float>, dropoutMask: UnsafePointer<Float>?,
                         dropped: UnsafeMutablePointer<Float>?,
-                        output: UnsafeMutablePointer<Float>, flops: FlopCounter) {
+                        output: UnsafeMutablePointer<Float>, flops: FlopCounter, measureSoftmax: Bool = false, softmaxNanoseconds: inout UInt64) {
         let scale = 1 / Float(headDim).squareRoot()
         Gemm.run(transA: false, transB: true, m: time, n: time, k: headDim, alpha: scale, a: q, lda: headDim,
                  b: k, ldb: headDim, beta: 0, c: probabilities, ldc: time, flops: flops, .forward)
+        let started = !measureSoftmax ? 0 : DispatchTime.now().uptimeNanoseconds
         maskedSoftmax(probabilities, time: time, causal: causal)
+        if measureSoftmax { softmaxNanoseconds += DispatchTime.now().uptimeNanoseconds - started }
         var mixing = UnsafePointer(probabilities)
         if let dropoutMask, let dropped {
             for i in 0..<time * time { dropped[i] = probabilities[i] * dropoutMask[i] }
@@ -38,7 +40,7 @@ enum AttentionKernel {
                          dropped: UnsafePointer<Float>?, dOutput: UnsafePointer<Float>,
                          time: Int, headDim: Int, causal: Bool, scratch: UnsafeMutablePointer<Float>,
                          dq: UnsafeMutablePointer<Float>?, dk: UnsafeMutablePointer<Float>?, dv: UnsafeMutablePointer<Float>?,
-                         flops: FlopCounter) {
+                         flops: FlopCounter, measureSoftmax: Bool = false, softmaxNanoseconds: inout UInt64) {
         let scale = 1 / Float(headDim).squareRoot()
         let mixing = dropped ?? probabilities
         if let dv {
@@ -50,6 +52,7 @@ enum AttentionKernel {
         // dP = dO · Vᵀ
         Gemm.run(transA: false, transB: true, m: time, n: time, k: headDim, a: dOutput, lda: headDim,
                  b: v, ldb: headDim, beta: 0, c: scratch, ldc: time, flops: flops, .backward)
+        let started = !measureSoftmax ? 0 : DispatchTime.now().uptimeNanoseconds
         if let dropoutMask {
             for i in 0..<time * time { scratch[i] *= dropoutMask[i] }
         }
@@ -62,6 +65,7 @@ enum AttentionKernel {
             for j in 0..<length { d[j] = p[j] * (d[j] - dot) }
             if length < time { (d + length).update(repeating: 0, count: time - length) }
         }
+        if measureSoftmax { softmaxNanoseconds += DispatchTime.now().uptimeNanoseconds - started }
         if let dq {
             // dQ += (1/√D) · dS · K
             Gemm.run(transA: false, transB: false, m: time, n: headDim, k: time, alpha: scale, a: scratch, lda: time,
