@@ -84,13 +84,23 @@ public final class TransformerModel: LanguageModel {
         let (T, d) = (config.contextLength, config.dModel)
         var x = g.embedding(g.param(tokens), tokens: windowTokens, shape: [B, T])   // (B, T, d)
         if let positions { x = g.add(x, g.param(positions)) }                      // + (T, d) per window
+        let predicted = predicting.count(contextLength: T)
+        precondition(predicted >= 1 && predicted <= T, "cannot predict \(predicted) of \(T) positions")
         var h: Node
-        if predicting == .last {
+        if predicted == 1 {
             for block in blocks.dropLast() { x = fullBlock(g, block, x, &dropoutRNG) }
             h = lastPositionBlock(g, blocks[blocks.count - 1], x, &dropoutRNG)    // (B, d)
         } else {
             for block in blocks { x = fullBlock(g, block, x, &dropoutRNG) }
-            h = g.reshape(x, [B * T, d])                                           // (B·T, d)
+            if predicted < T {
+                // The last k positions of each window, as one piece when k divides T, else
+                // position by position.
+                let flat = g.reshape(x, [B, T * d])
+                x = T % predicted == 0 ? g.chunk(flat, T / predicted).last!                     // (B, k·d)
+                    : g.concat(Array(g.chunk(flat, T).suffix(predicted)), axis: 1)
+
+            }
+            h = g.reshape(x, [B * predicted, d])                                   // (B·k, d)
         }
         h = g.layerNorm(h, weight: g.param(lnFWeight), bias: g.param(lnFBias))
         return g.linear(h, weight: g.param(headWeight ?? tokens), bias: g.param(headBias)) // (·, V)
