@@ -17,10 +17,10 @@ final class CrossProcessDeterminismTests: XCTestCase {
         return found
     }
 
-    private func train(_ binary: String, dataDir: String, arguments: [String]) throws -> (record: RunRecord, stderr: String) {
+    private func run(_ binary: String, _ arguments: [String]) throws -> (lastLine: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["train", "--data-dir", dataDir] + arguments
+        process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -29,7 +29,11 @@ final class CrossProcessDeterminismTests: XCTestCase {
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0, stderr)
-        let lastLine = String(decoding: stdout, as: UTF8.self).split(separator: "\n").last ?? ""
+        return (String(String(decoding: stdout, as: UTF8.self).split(separator: "\n").last ?? ""), stderr)
+    }
+
+    private func train(_ binary: String, dataDir: String, arguments: [String]) throws -> (record: RunRecord, stderr: String) {
+        let (lastLine, stderr) = try run(binary, ["train", "--data-dir", dataDir] + arguments)
         return (try RunRecord.decode(jsonLine: lastLine), stderr)
     }
 
@@ -41,7 +45,8 @@ final class CrossProcessDeterminismTests: XCTestCase {
         let arguments = ["--arch", "transformer", "--context", "16", "--depth", "2", "--seed", "5", "--max-steps", "6",
                          "--set", "d_model=16", "--set", "heads=2", "--set", "ffn_width=32", "--set", "batch_size=8",
                          "--set", "windows_per_epoch=24", "--set", "eval_windows=64", "--set", "lr=3e-3"]
-        let first = try train(binary, dataDir: root, arguments: arguments)
+        let weights = root + "/weights.safetensors"
+        let first = try train(binary, dataDir: root, arguments: arguments + ["--save-weights", weights])
         let second = try train(binary, dataDir: root, arguments: arguments)
         XCTAssertEqual(first.record.status, .ok, first.record.error ?? "")
         XCTAssertEqual(first.record.steps, 6)
@@ -50,6 +55,11 @@ final class CrossProcessDeterminismTests: XCTestCase {
         XCTAssertTrue(first.record.sameResult(as: second.record),
                       "\(first.record.resultOnly.jsonLine())\n\(second.record.resultOnly.jsonLine())")
         XCTAssertEqual(first.record.testNLL?.bitPattern, second.record.testNLL?.bitPattern)
+        // `lmsweep eval` rebuilds the model from the file's stored config and reproduces the test NLL.
+        let evaluationLine = try run(binary, ["eval", "--weights", weights, "--data-dir", root]).lastLine
+        let evaluation = try JSONDecoder().decode(WeightsEvaluation.self, from: Data(evaluationLine.utf8))
+        XCTAssertEqual(evaluation.testNLL, first.record.testNLL)
+        XCTAssertEqual(evaluation.id, first.record.id)
         let different = try train(binary, dataDir: root, arguments: arguments.map { $0 == "5" ? "6" : $0 })
         XCTAssertNotEqual(different.record.testNLL, first.record.testNLL)
     }
