@@ -59,10 +59,8 @@ public final class BenchmarkTransformer {
         let (b, t) = (tokens.count / shape.context, shape.context)
         var x = g.add(g.embedding(g.param(tokenEmbedding), tokens: tokens, shape: [b, t]), g.param(positionEmbedding))  // (B, T, C)
         for block in blocks {
-            let qkv = g.chunk(g.linear(x, weight: g.param(block.inProjWeight), bias: g.param(block.inProjBias)), 3)  // 3 × (B, T, C)
-            let (q, k, v) = (g.splitHeads(qkv[0], heads: shape.heads), g.splitHeads(qkv[1], heads: shape.heads),
-                             g.splitHeads(qkv[2], heads: shape.heads))                                          // (B, H, T, D)
-            let attended = g.mergeHeads(g.attention(q: q, k: k, v: v, causal: true, dropout: shape.dropout, rng: &rng))  // (B, T, C)
+            let qkv = g.linear(x, weight: g.param(block.inProjWeight), bias: g.param(block.inProjBias))  // (B, T, 3C)
+            let attended = g.attention(qkv: qkv, heads: shape.heads, causal: true, dropout: shape.dropout, rng: &rng)  // (B, T, C)
             let projected = g.dropout(g.linear(attended, weight: g.param(block.outProjWeight), bias: g.param(block.outProjBias)),
                                       p: shape.dropout, rng: &rng)
             x = g.layerNorm(g.add(x, projected), weight: g.param(block.norm1Weight), bias: g.param(block.norm1Bias))

@@ -64,13 +64,13 @@ extension Graph {
         let withGrad = needsGrad(x)
         let out = output(shape: shapes[x.index], withGrad: withGrad)
         let px = values[x.index], py = values[out.index]
-        for i in 0..<count { py[i] = max(px[i], 0) }
+        Elementwise.reluForward(px, into: py, count: count)
         flops.add(FlopConvention.reluForward * Double(count), .forward)
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
             record("relu") {
-                for i in 0..<count { dx[i] += py[i] > 0 ? dy[i] : 0 }
+                Elementwise.reluBackward(output: py, dy: dy, into: dx, count: count)
                 flops.add(FlopConvention.reluBackward * Double(count), .backward)
             }
         }

@@ -88,3 +88,42 @@ final class AttentionGradientTests: XCTestCase {
         }
     }
 }
+
+/// The fused-QKV attention: the same values and gradients as chunk → splitHeads → attention → mergeHeads.
+final class FusedAttentionTests: XCTestCase {
+    func testFusedQKVAttentionGradient() {
+        GradientCheck().run(inputs: [("qkv", [2, 5, 24], nil)]) { g, n, rng in
+            g.attention(qkv: n[0], heads: 2, causal: true, dropout: 0, rng: &rng)
+        }
+        GradientCheck().run(inputs: [("qkv", [2, 5, 24], nil)]) { g, n, rng in
+            g.attention(qkv: n[0], heads: 2, causal: true, dropout: 0.25, rng: &rng)
+        }
+    }
+
+    func testFusedQKVAttentionEqualsTheUnfusedPath() {
+        let parameters = ParameterSet()
+        let p = parameters.add("qkv", shape: [2, 6, 24], initializer: .embedding)
+        var rng = RNG(seed: 4)
+        parameters.finalize(rng: &rng)
+        let graph = Graph(parameters: parameters, training: true, flops: FlopCounter())
+        let seed = randomValues(2 * 6 * 8, seed: 9)
+        func run(fused: Bool) -> (value: [Float], grad: [Float]) {
+            parameters.zeroGrad()
+            graph.reset()
+            var dropoutRNG = RNG(seed: 5)
+            let qkv = graph.param(p)
+            let out: Node
+            if fused {
+                out = graph.attention(qkv: qkv, heads: 2, causal: true, dropout: 0.2, rng: &dropoutRNG)
+            } else {
+                let parts = graph.chunk(qkv, 3).map { graph.splitHeads($0, heads: 2) }
+                out = graph.mergeHeads(graph.attention(q: parts[0], k: parts[1], v: parts[2], causal: true, dropout: 0.2, rng: &dropoutRNG))
+            }
+            graph.backward(from: out, outputGradient: seed)
+            return (graph.value(out), parameters.grads(p))
+        }
+        let fused = run(fused: true), unfused = run(fused: false)
+        for (x, y) in zip(fused.value, unfused.value) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        for (x, y) in zip(fused.grad, unfused.grad) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+    }
+}

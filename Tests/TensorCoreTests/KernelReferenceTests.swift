@@ -100,3 +100,49 @@ final class KernelReferenceTests: XCTestCase {
         XCTAssertEqual(Double(loss), (row0 + row1) / 2, accuracy: 1e-6)
     }
 }
+
+/// The vectorised row kernels against plain scalar references.
+final class VectorKernelTests: XCTestCase {
+    func testVectorExpMatchesLibmOnNonPositiveInputsAndFlushesUnderflow() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x <= 0 {
+            let lanes = Vector.expNonPositive(Vector8(repeating: x))
+            worst = max(worst, abs(lanes[5] - Foundation.exp(x)) / Foundation.exp(x))
+            x += 0.00731
+        }
+        XCTAssertLessThan(worst, 5e-7)
+        XCTAssertEqual(Vector.expNonPositive(Vector8(repeating: 0))[0], 1)
+        XCTAssertEqual(Vector.expNonPositive(Vector8(repeating: -200))[0], 0)
+        XCTAssertEqual(Vector.expNonPositive(Vector8(repeating: -1e6))[0], 0)
+    }
+
+    func testSoftmaxRowMatchesReferenceForEveryLengthIncludingTails() {
+        for length in 1...40 {
+            let row = randomValues(length, seed: UInt64(length), scale: 4)
+            var fast = row
+            fast.withUnsafeMutableBufferPointer { Normalization.softmaxRow($0.baseAddress!, length: length) }
+            for (x, y) in zip(fast, Normalization.naiveSoftmaxRow(row)) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        }
+    }
+
+    func testReluBackwardMatchesScalarRule() {
+        let count = 37
+        let input = randomValues(count, seed: 3) + [-0.0, 0.0, 1e-40]
+        var output = [Float](repeating: 0, count: input.count)
+        Elementwise.reluForward(input, into: &output, count: input.count)
+        XCTAssertEqual(output[count].sign, .plus, "ReLU never emits −0")
+        let dy = randomValues(input.count, seed: 4)
+        var dx = [Float](repeating: 1, count: input.count)
+        Elementwise.reluBackward(output: output, dy: dy, into: &dx, count: input.count)
+        for i in 0..<input.count { XCTAssertEqual(dx[i], 1 + (input[i] > 0 ? dy[i] : 0)) }
+    }
+
+    func testLogSumExpMatchesReference() {
+        for count in [1, 7, 8, 65, 1000] {
+            let row = randomValues(count, seed: UInt64(count), scale: 5)
+            let reference = Double(row.max()!) + log(row.reduce(0.0) { $0 + exp(Double($1 - row.max()!)) })
+            XCTAssertEqual(Double(row.withUnsafeBufferPointer { Loss.logSumExp($0.baseAddress!, count: count) }), reference, accuracy: 1e-5)
+        }
+    }
+}

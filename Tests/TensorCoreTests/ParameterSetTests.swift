@@ -63,3 +63,14 @@ final class ParameterSetTests: XCTestCase {
         XCTAssertEqual(draw(.embedding, count: 100).map(\.bitPattern), draw(.embedding, count: 100).map(\.bitPattern))
     }
 }
+
+final class BLASKernelChoiceTests: XCTestCase {
+    func testAVX512CPUOnAGenericKernelGetsSkylakeX() {
+        let avx512: Set<String> = ["avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"]
+        XCTAssertEqual(TensorCore.fasterBLASCore(cpuFlags: avx512, current: "Prescott"), "SkylakeX")
+        XCTAssertNil(TensorCore.fasterBLASCore(cpuFlags: avx512, current: "SkylakeX"))
+        XCTAssertEqual(TensorCore.fasterBLASCore(cpuFlags: ["avx2", "fma"], current: "Prescott"), "Haswell")
+        XCTAssertNil(TensorCore.fasterBLASCore(cpuFlags: ["avx2", "fma"], current: "Zen"))
+        XCTAssertNil(TensorCore.fasterBLASCore(cpuFlags: ["sse3"], current: "Prescott"))
+    }
+}
