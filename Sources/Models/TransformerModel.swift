@@ -144,31 +144,37 @@ public final class TransformerModel: LanguageModel {
     /// Causal multi-head self-attention with `nn.MultiheadAttention`'s projections.
     /// x (B, T, d) → (B, T, d), or (B, d) for the last position alone.
     func selfAttention(_ g: Graph, _ b: Block, _ x: Node, lastOnly: Bool, _ rng: inout RNG) -> Node {
-        let H = config.heads
+        let (H, p) = (config.heads, config.dropout)
         let rope = config.positions == .rope
-        func heads(_ weight: Parameter, _ bias: Parameter) -> Node {                 // (B, H, T, D)
+        func outProjection(_ y: Node) -> Node { g.linear(y, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias)) }
+        if !lastOnly && !rope {
+            // One GEMM against the packed (3d, d) in-projection (a copy of 3d² weights, far
+            // smaller than the activations) feeds the fused attention, which reads heads in place.
+            let weight = g.concat([g.param(b.qWeight), g.param(b.kWeight), g.param(b.vWeight)], axis: 0) // (3d, d)
+            let bias = g.concat([g.param(b.qBias), g.param(b.kBias), g.param(b.vBias)], axis: 0)         // (3d)
+            let qkv = g.linear(x, weight: weight, bias: bias)                                            // (B, T, 3d)
+            return outProjection(g.attention(qkv: qkv, heads: H, causal: true, dropout: p, rng: &rng))   // (B, T, d)
+        }
+        func heads(_ weight: Parameter, _ bias: Parameter) -> Node {                                   // (B, H, T, D)
             g.splitHeads(g.linear(x, weight: g.param(weight), bias: g.param(bias)), heads: H)
         }
-        var k = heads(b.kWeight, b.kBias)
         let v = heads(b.vWeight, b.vBias)
+        var k = heads(b.kWeight, b.kBias)
         if rope { k = g.rope(k) }
-        if lastOnly {
-            let query: Node                                                         // (B, d)
-            if rope {
-                // RoPE rotates by position: rotate every query, then read the last one.
-                let q = g.rope(heads(b.qWeight, b.qBias))
-                let s = g.shape(q)                                                  // (B, H, T, D)
-                query = g.reshape(g.lastPosition(g.reshape(q, [s[0] * H, s[2], s[3]])), [s[0], H * s[3]])
-            } else {
-                query = g.linear(g.lastPosition(x), weight: g.param(b.qWeight), bias: g.param(b.qBias))
-            }
-            let y = lastQueryAttention(g, query: query, k: k, v: v, &rng)              // (B, d)
-            return g.linear(y, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias))
+        if !lastOnly {
+            let q = g.rope(heads(b.qWeight, b.qBias))
+            return outProjection(g.mergeHeads(g.attention(q: q, k: k, v: v, causal: true, dropout: p, rng: &rng)))
         }
-        var q = heads(b.qWeight, b.qBias)
-        if rope { q = g.rope(q) }
-        let y = g.attention(q: q, k: k, v: v, causal: true, dropout: config.dropout, rng: &rng) // (B, H, T, D)
-        return g.linear(g.mergeHeads(y), weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias))
+        let query: Node                                                                                  // (B, d)
+        if rope {
+            // RoPE rotates by position: rotate every query, then read the last one.
+            let q = g.rope(heads(b.qWeight, b.qBias))
+            let s = g.shape(q)                                                                           // (B, H, T, D)
+            query = g.reshape(g.lastPosition(g.reshape(q, [s[0] * H, s[2], s[3]])), [s[0], H * s[3]])
+        } else {
+            query = g.linear(g.lastPosition(x), weight: g.param(b.qWeight), bias: g.param(b.qBias))
+        }
+        return outProjection(lastQueryAttention(g, query: query, k: k, v: v, &rng))                     // (B, d)
     }
 
     /// Attention for the last query alone, which sees every key (so no mask is needed):

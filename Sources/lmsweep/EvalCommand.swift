@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 import Training
 
 /// `lmsweep eval --weights F.safetensors`: the NLL of saved weights on valid and test.
@@ -23,6 +24,7 @@ struct EvalCommand: ParsableCommand {
     var dataDir: String?
 
     func run() throws {
+        TensorCore.preferFastBLASKernels()
         let trainer = Trainer(dataDirectory: dataDir)
         do {
             print(try trainer.evaluate(weightsPath: weights, settings: settings).jsonLine())

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 import Training
 
 /// `lmsweep train`: one run, from a preset or from flags; progress on stderr, the record last on stdout.
@@ -50,6 +51,7 @@ struct TrainCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        TensorCore.preferFastBLASKernels()
         var config: RunConfig
         if let preset {
             guard let named = Presets.config(named: preset) else {
