@@ -85,6 +85,8 @@ final class TrainingSession {
                              Self.duration(remaining)))
         }
 
+        progress?("\(record.id) \(c.arch.rawValue) on \(c.dataset.rawValue): \(parameterCounts.total) parameters, "
+                  + "\(c.epochs) epochs of \(c.windowsPerEpoch) windows (batch \(c.batchSize), T \(c.context)), \(plannedSteps) steps planned")
         training: for epoch in 0..<c.epochs {
             var windowsLeft = c.windowsPerEpoch
             var stopped = false
