@@ -19,34 +19,36 @@ public enum Benchmark {
         public var rawSgemmGflops: Double? { rawSgemmSeconds.map { rawSgemmFlops! / $0 / 1e9 } }
     }
 
-    /// Best per-call wall time of `body`: warm up, then the fastest of `rounds` rounds, each
-    /// repeating `body` for at least `minRoundSeconds`. The minimum is the least disturbed
-    /// figure on a machine shared with other processes.
-    public static func bestSeconds(rounds: Int = 5, minRoundSeconds: Double = 0.05, _ body: () -> Void) -> Double {
-        body(); body()
-        var best = Double.infinity
-        for _ in 0..<rounds {
-            var calls = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            var elapsed: Double = 0
-            repeat {
-                body()
-                calls += 1
-                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            } while elapsed < minRoundSeconds
-            best = min(best, elapsed / Double(calls))
-        }
-        return best
-    }
-
     /// One GEMM call's shape, for the raw-sgemm comparison.
     struct GemmCall {
         let transA: Bool, transB: Bool, m: Int, n: Int, k: Int, beta: Float
         var flops: Double { FlopConvention.matmul(m: m, n: n, k: k) }
     }
 
-    /// Times `calls` issued straight to cblas_sgemm on random buffers of the right sizes.
-    static func rawSgemm(_ calls: [GemmCall], repeats: Int = 1) -> (seconds: Double, flops: Double) {
+    /// Best per-call times of several bodies, measured in interleaved rounds after a warm-up. The
+    /// minimum is the least disturbed figure on a shared machine, and interleaving the rounds lets
+    /// a burst of load from other processes hit every body alike, so their ratio stays meaningful.
+    public static func bestSecondsInterleaved(rounds: Int = 7, minRoundSeconds: Double = 0.03, _ bodies: [() -> Void]) -> [Double] {
+        for body in bodies { body(); body() }
+        var best = [Double](repeating: .infinity, count: bodies.count)
+        for _ in 0..<rounds {
+            for (index, body) in bodies.enumerated() {
+                var calls = 0
+                let start = DispatchTime.now().uptimeNanoseconds
+                var elapsed: Double = 0
+                repeat {
+                    body()
+                    calls += 1
+                    elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                } while elapsed < minRoundSeconds
+                best[index] = min(best[index], elapsed / Double(calls))
+            }
+        }
+        return best
+    }
+
+    /// A body issuing `calls` straight to cblas_sgemm on buffers of the right sizes, and its FLOPs.
+    static func rawSgemm(_ calls: [GemmCall], repeats: Int = 1) -> (body: () -> Void, flops: Double, release: () -> Void) {
         let buffers = calls.map { call -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
             let a = UnsafeMutablePointer<Float>.allocate(capacity: call.m * call.k)
             let b = UnsafeMutablePointer<Float>.allocate(capacity: call.k * call.n)
@@ -56,8 +58,7 @@ public enum Benchmark {
             c.initialize(repeating: 0, count: call.m * call.n)
             return (a, b, c)
         }
-        defer { for (a, b, c) in buffers { a.deallocate(); b.deallocate(); c.deallocate() } }
-        let seconds = bestSeconds {
+        let body = {
             for _ in 0..<repeats {
                 for (call, (a, b, c)) in zip(calls, buffers) {
                     cblas_sgemm(CblasRowMajor, call.transA ? CblasTrans : CblasNoTrans, call.transB ? CblasTrans : CblasNoTrans,
@@ -66,7 +67,8 @@ public enum Benchmark {
                 }
             }
         }
-        return (seconds, Double(repeats) * calls.reduce(0) { $0 + $1.flops })
+        return (body, Double(repeats) * calls.reduce(0) { $0 + $1.flops },
+                { for (a, b, c) in buffers { a.deallocate(); b.deallocate(); c.deallocate() } })
     }
 
     /// Times one op's forward and backward. `inputs` are parameters (so every input gets a
@@ -86,15 +88,18 @@ public enum Benchmark {
         }
         forward()
         let seed = [Float](repeating: 0.01, count: graph.shape(output).reduce(1, *))
-        let forwardSeconds = bestSeconds { forward() }
-        let bothSeconds = bestSeconds { forward(); graph.backward(from: output, outputGradient: seed) }
         flops.reset()
         forward()
         graph.backward(from: output, outputGradient: seed)
-        let rawResult = raw.map { rawSgemm($0, repeats: rawRepeats) }
-        return OpRow(op: op, shape: shape, flops: flops.forward + flops.backward, forwardSeconds: forwardSeconds,
-                     backwardSeconds: max(bothSeconds - forwardSeconds, 0),
-                     rawSgemmSeconds: rawResult?.seconds, rawSgemmFlops: rawResult?.flops)
+        let opFlops = flops.forward + flops.backward
+        let rawBody = raw.map { rawSgemm($0, repeats: rawRepeats) }
+        defer { rawBody?.release() }
+        var bodies: [() -> Void] = [{ forward() }, { forward(); graph.backward(from: output, outputGradient: seed) }]
+        if let rawBody { bodies.append(rawBody.body) }
+        let best = bestSecondsInterleaved(bodies)
+        return OpRow(op: op, shape: shape, flops: opFlops, forwardSeconds: best[0],
+                     backwardSeconds: max(best[1] - best[0], 0),
+                     rawSgemmSeconds: rawBody == nil ? nil : best[2], rawSgemmFlops: rawBody?.flops)
     }
 
     /// The GEMMs of `linear` forward + backward on (rows, in) → (rows, out), as the op issues them.

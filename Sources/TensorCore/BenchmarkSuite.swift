@@ -38,6 +38,11 @@ extension Benchmark {
             var rng = RNG(seed: 1)
             return g.attention(q: n[0], k: n[1], v: n[2], causal: true, dropout: 0, rng: &rng)
         })
+        result.append(timeOp("attention fused qkv", shape: "(\(b),\(t),\(3 * c))", inputs: [[b, t, 3 * c]],
+                             raw: attentionGemms(time: t, headDim: d), rawRepeats: b * h) { g, n in
+            var rng = RNG(seed: 1)
+            return g.attention(qkv: n[0], heads: h, causal: true, dropout: 0, rng: &rng)
+        })
         result.append(timeOp("rope", shape: "(\(b),\(h),\(t),\(d))", inputs: [heads]) { g, n in g.rope(n[0]) })
         result.append(timeOp("layerNorm", shape: "(\(b),\(t),\(c))", inputs: [[b, t, c], [c], [c]]) { g, n in
             g.layerNorm(n[0], weight: n[1], bias: n[2])

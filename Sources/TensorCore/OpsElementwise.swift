@@ -83,13 +83,13 @@ extension Graph {
         let withGrad = needsGrad(x)
         let out = output(shape: shapes[x.index], withGrad: withGrad)
         let px = values[x.index], py = values[out.index]
-        for i in 0..<count { py[i] = Elementwise.gelu(px[i]) }
+        Elementwise.geluForward(px, into: py, count: count)
         flops.add(FlopConvention.geluForward * Double(count), .forward)
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
             record("gelu") {
-                for i in 0..<count { dx[i] += dy[i] * Elementwise.geluDerivative(px[i]) }
+                Elementwise.geluBackward(px, dy: dy, into: dx, count: count)
                 flops.add(FlopConvention.geluBackward * Double(count), .backward)
             }
         }

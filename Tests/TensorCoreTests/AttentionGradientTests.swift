@@ -47,6 +47,19 @@ final class AttentionGradientTests: XCTestCase {
         XCTAssertNotEqual(Array(before[16..<20]), Array(after[16..<20]))
     }
 
+    func testCausalAttentionGradientAcrossSeveralBlocks() {
+        // T = 70 spans three causal blocks (32, 32, 6): the block-skipping GEMMs must still give
+        // exact gradients, and with dropout too.
+        let longShape = [1, 1, 70, 4]
+        let check = GradientCheck(coordinatesPerParameter: 40)
+        check.run(inputs: [("q", longShape, nil), ("k", longShape, nil), ("v", longShape, nil)]) { g, n, rng in
+            g.attention(q: n[0], k: n[1], v: n[2], causal: true, dropout: 0, rng: &rng)
+        }
+        check.run(inputs: [("q", longShape, nil), ("k", longShape, nil), ("v", longShape, nil)]) { g, n, rng in
+            g.attention(q: n[0], k: n[1], v: n[2], causal: true, dropout: 0.1, rng: &rng)
+        }
+    }
+
     func testRopeGradient() {
         check.run(inputs: [("x", [1, 2, 6, 8], nil)]) { g, n, _ in g.rope(n[0]) }
     }

@@ -37,10 +37,24 @@ final class FlopCounterTests: XCTestCase {
         var rng = RNG(seed: 1)
         let out = g.attention(q: nodes[0], k: nodes[1], v: nodes[2], causal: true, dropout: 0, rng: &rng)
         let slices = Double(b * h), unmasked = Double(t * (t + 1) / 2)
-        let gemm = Double(2 * t * t * d)   // each of Q·Kᵀ, P·V, dO·Vᵀ, Pᵀ·dO, dS·K, dSᵀ·Q
+        // Each of Q·Kᵀ, P·V, dO·Vᵀ, Pᵀ·dO, dS·K, dSᵀ·Q runs over the lower block triangle: row
+        // block [r, r + bs) against the first min(r + bs, T) keys.
+        let bs = AttentionKernel.causalBlock
+        let gemm = Double(stride(from: 0, to: t, by: bs).reduce(0) { $0 + 2 * (min($1 + bs, t) - $1) * min($1 + bs, t) * d })
         XCTAssertEqual(flops.forward, slices * (2 * gemm + FlopConvention.softmaxForward * unmasked))
         g.backward(from: out, outputGradient: [Float](repeating: 1, count: b * h * t * d))
         XCTAssertEqual(flops.backward, slices * (4 * gemm + FlopConvention.softmaxBackward * unmasked))
+    }
+
+    func testLongCausalAttentionSkipsMaskedBlocks() {
+        // T = 96 = 3 blocks of 32: each GEMM does 2·32·D·(32 + 64 + 96) instead of 2·96·96·D.
+        let (t, d) = (96, 8)
+        let shape = [1, 1, t, d]
+        let (g, nodes, flops) = graph([("q", shape), ("k", shape), ("v", shape)])
+        var rng = RNG(seed: 1)
+        _ = g.attention(q: nodes[0], k: nodes[1], v: nodes[2], causal: true, dropout: 0, rng: &rng)
+        XCTAssertEqual(AttentionKernel.causalBlock, 32)
+        XCTAssertEqual(flops.forward, Double(2 * (2 * 32 * d * (32 + 64 + 96))) + FlopConvention.softmaxForward * Double(t * (t + 1) / 2))
     }
 
     func testLinearCountIncludesBiasAndItsGradient() {

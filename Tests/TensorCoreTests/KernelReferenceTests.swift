@@ -29,7 +29,10 @@ final class KernelReferenceTests: XCTestCase {
     }
 
     func testAttentionKernelMatchesNaiveReference() {
-        let (time, headDim) = (9, 8)
+        for (time, headDim) in [(9, 8), (75, 8)] { attentionMatchesReference(time: time, headDim: headDim) }
+    }
+
+    private func attentionMatchesReference(time: Int, headDim: Int) {
         let q = randomValues(time * headDim, seed: 4), k = randomValues(time * headDim, seed: 5), v = randomValues(time * headDim, seed: 6)
         for causal in [true, false] {
             var probabilities = [Float](repeating: .nan, count: time * time)
@@ -143,6 +146,20 @@ final class VectorKernelTests: XCTestCase {
             let row = randomValues(count, seed: UInt64(count), scale: 5)
             let reference = Double(row.max()!) + log(row.reduce(0.0) { $0 + exp(Double($1 - row.max()!)) })
             XCTAssertEqual(Double(row.withUnsafeBufferPointer { Loss.logSumExp($0.baseAddress!, count: count) }), reference, accuracy: 1e-5)
+        }
+    }
+}
+
+final class GeluKernelTests: XCTestCase {
+    func testVectorGeluMatchesScalarTanhFormula() {
+        let x = (0..<203).map { Float($0 - 101) * 0.07 }   // −7.07 … 7.07, with a scalar tail
+        var y = [Float](repeating: 0, count: x.count)
+        Elementwise.geluForward(x, into: &y, count: x.count)
+        var dx = [Float](repeating: 0, count: x.count)
+        Elementwise.geluBackward(x, dy: [Float](repeating: 1, count: x.count), into: &dx, count: x.count)
+        for i in 0..<x.count {
+            XCTAssertEqual(y[i], Elementwise.gelu(x[i]), accuracy: 2e-6)
+            XCTAssertEqual(dx[i], Elementwise.geluDerivative(x[i]), accuracy: 2e-6)
         }
     }
 }

@@ -1,10 +1,21 @@
 /// Causal scaled dot-product attention for one (batch, head) slice (Vaswani et al. 2017):
 /// S = Q·Kᵀ/√D by GEMM, the causal mask and softmax fused in one row pass that touches only
-/// the unmasked lower triangle (and writes zeros above it), then O = P·V by GEMM.
+/// the unmasked lower triangle (and writes zeros above it), then O = P·V by GEMM. When causal,
+/// every GEMM skips the fully masked blocks (see `causalBlock`).
 /// Rows of Q, K, V (and their gradients) are `inputStride` floats apart and rows of O (and dO)
 /// `outputStride` apart, so the kernel reads heads straight out of a fused (B, T, 3C) QKV
 /// projection and writes them into a (B, T, C) output without any copy.
 enum AttentionKernel {
+    /// Causal GEMMs run in row blocks of this many queries: block [r0, r1) needs keys 0..<r1
+    /// only, so the four GEMMs that touch the score matrix skip the masked upper triangle's
+    /// blocks (5/8 of the full work at T = 128). 32 rows keep each GEMM large enough for BLAS.
+    static let causalBlock = 32
+
+    /// The row blocks [start, end) of a (T, T) score matrix: one full block when not causal.
+    @inline(__always) static func blocks(time: Int, causal: Bool) -> StrideTo<Int> {
+        stride(from: 0, to: time, by: causal ? causalBlock : time)
+    }
+
     /// Fills `probabilities` (T, T) and `output` (T, D). If `dropoutMask` is given, the output
     /// uses P ⊙ mask, kept in `dropped`.
     static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -14,8 +25,14 @@ enum AttentionKernel {
                         output: UnsafeMutablePointer<Float>, flops: FlopCounter, measureSoftmax: Bool = false, softmaxNanoseconds: inout UInt64) {
         let scale = 1 / Float(headDim).squareRoot()
         let ldIn = inputStride ?? headDim, ldOut = outputStride ?? headDim
-        Gemm.run(transA: false, transB: true, m: time, n: time, k: headDim, alpha: scale, a: q, lda: ldIn,
-                 b: k, ldb: ldIn, beta: 0, c: probabilities, ldc: time, flops: flops, .forward)
+        let block = causal ? causalBlock : time
+        for start in blocks(time: time, causal: causal) {
+            let end = min(start + block, time)
+            // S[start..<end, 0..<end] = Q[start..<end] · K[0..<end]ᵀ / √D
+            Gemm.run(transA: false, transB: true, m: end - start, n: causal ? end : time, k: headDim, alpha: scale,
+                     a: q + start * ldIn, lda: ldIn, b: k, ldb: ldIn, beta: 0, c: probabilities + start * time, ldc: time,
+                     flops: flops, .forward)
+        }
         let started = !measureSoftmax ? 0 : DispatchTime.now().uptimeNanoseconds
         maskedSoftmax(probabilities, time: time, causal: causal)
         if measureSoftmax { softmaxNanoseconds += DispatchTime.now().uptimeNanoseconds - started }
@@ -24,8 +41,13 @@ enum AttentionKernel {
             for i in 0..<time * time { dropped[i] = probabilities[i] * dropoutMask[i] }
             mixing = UnsafePointer(dropped)
         }
-        Gemm.run(transA: false, transB: false, m: time, n: headDim, k: time, a: mixing, lda: time,
-                 b: v, ldb: ldIn, beta: 0, c: output, ldc: ldOut, flops: flops, .forward)
+        for start in blocks(time: time, causal: causal) {
+            let end = min(start + block, time)
+            // O[start..<end] = P[start..<end, 0..<end] · V[0..<end]
+            Gemm.run(transA: false, transB: false, m: end - start, n: headDim, k: causal ? end : time,
+                     a: mixing + start * time, lda: time, b: v, ldb: ldIn, beta: 0, c: output + start * ldOut, ldc: ldOut,
+                     flops: flops, .forward)
+        }
     }
 
     /// Row-wise softmax over j ≤ i (all j when not causal); zeros above the diagonal.
@@ -48,38 +70,51 @@ enum AttentionKernel {
                          flops: FlopCounter, measureSoftmax: Bool = false, softmaxNanoseconds: inout UInt64) {
         let scale = 1 / Float(headDim).squareRoot()
         let ldIn = inputStride ?? headDim, ldOut = outputStride ?? headDim
+        let block = causal ? causalBlock : time
         let mixing = dropped ?? probabilities
         if let dv {
-            // dV += Pᵀ · dO
-            Gemm.run(transA: true, transB: false, m: time, n: headDim, k: time, a: mixing, lda: time,
-                     b: dOutput, ldb: ldOut, beta: 1, c: dv, ldc: ldIn, flops: flops, .backward)
+            for start in blocks(time: time, causal: causal) {
+                let end = min(start + block, time), first = causal ? start : 0
+                // dV[start..<end] += P[first..<T, start..<end]ᵀ · dO[first..<T]  (rows above `start` are masked)
+                Gemm.run(transA: true, transB: false, m: end - start, n: headDim, k: time - first,
+                         a: mixing + first * time + start, lda: time, b: dOutput + first * ldOut, ldb: ldOut,
+                         beta: 1, c: dv + start * ldIn, ldc: ldIn, flops: flops, .backward)
+            }
         }
         guard dq != nil || dk != nil else { return }
-        // dP = dO · Vᵀ
-        Gemm.run(transA: false, transB: true, m: time, n: time, k: headDim, a: dOutput, lda: ldOut,
-                 b: v, ldb: ldIn, beta: 0, c: scratch, ldc: time, flops: flops, .backward)
-        let started = !measureSoftmax ? 0 : DispatchTime.now().uptimeNanoseconds
-        if let dropoutMask {
-            for i in 0..<time * time { scratch[i] *= dropoutMask[i] }
+        for start in blocks(time: time, causal: causal) {
+            let end = min(start + block, time)
+            // dP[start..<end, 0..<end] = dO[start..<end] · V[0..<end]ᵀ
+            Gemm.run(transA: false, transB: true, m: end - start, n: causal ? end : time, k: headDim,
+                     a: dOutput + start * ldOut, lda: ldOut, b: v, ldb: ldIn, beta: 0, c: scratch + start * time, ldc: time,
+                     flops: flops, .backward)
         }
-        // dS = P ⊙ (dP − Σ dP·P), in place, lower triangle only; zeros above.
+        let started = !measureSoftmax ? 0 : DispatchTime.now().uptimeNanoseconds
+        // dS = P ⊙ (dP' − Σ dP'·P) with dP' = dP ⊙ dropout mask, lower triangle only; zeros above
+        // (the entries right of each row block were never written by the GEMM).
         for i in 0..<time {
             let length = causal ? i + 1 : time
             let p = probabilities + i * time, d = scratch + i * time
+            if let dropoutMask { let m = dropoutMask + i * time; for j in 0..<length { d[j] *= m[j] } }
             let dot = Normalization.dot(p, d, length: length)
             for j in 0..<length { d[j] = p[j] * (d[j] - dot) }
             if length < time { (d + length).update(repeating: 0, count: time - length) }
         }
         if measureSoftmax { softmaxNanoseconds += DispatchTime.now().uptimeNanoseconds - started }
-        if let dq {
-            // dQ += (1/√D) · dS · K
-            Gemm.run(transA: false, transB: false, m: time, n: headDim, k: time, alpha: scale, a: scratch, lda: time,
-                     b: k, ldb: ldIn, beta: 1, c: dq, ldc: ldIn, flops: flops, .backward)
-        }
-        if let dk {
-            // dK += (1/√D) · dSᵀ · Q
-            Gemm.run(transA: true, transB: false, m: time, n: headDim, k: time, alpha: scale, a: scratch, lda: time,
-                     b: q, ldb: ldIn, beta: 1, c: dk, ldc: ldIn, flops: flops, .backward)
+        for start in blocks(time: time, causal: causal) {
+            let end = min(start + block, time), first = causal ? start : 0
+            if let dq {
+                // dQ[start..<end] += (1/√D) · dS[start..<end, 0..<end] · K[0..<end]
+                Gemm.run(transA: false, transB: false, m: end - start, n: headDim, k: causal ? end : time, alpha: scale,
+                         a: scratch + start * time, lda: time, b: k, ldb: ldIn, beta: 1, c: dq + start * ldIn, ldc: ldIn,
+                         flops: flops, .backward)
+            }
+            if let dk {
+                // dK[start..<end] += (1/√D) · dS[first..<T, start..<end]ᵀ · Q[first..<T]
+                Gemm.run(transA: true, transB: false, m: end - start, n: headDim, k: time - first, alpha: scale,
+                         a: scratch + first * time + start, lda: time, b: q + first * ldIn, ldb: ldIn,
+                         beta: 1, c: dk + start * ldIn, ldc: ldIn, flops: flops, .backward)
+            }
         }
     }
 

@@ -64,6 +64,46 @@ enum Elementwise {
         return 0.5 * x * (1 + tanhf(inner))
     }
 
+    /// tanh lane-wise from one exp: tanh|u| = (1 − e)/(1 + e) with e = e^(−2|u|) ≤ 1, then u's sign.
+    @inline(__always) static func tanh(_ u: Vector8) -> Vector8 {
+        let bits = unsafeBitCast(u, to: SIMD8<UInt32>.self)
+        let magnitude = unsafeBitCast(bits & 0x7FFF_FFFF, to: Vector8.self)
+        let e = Vector.expNonPositive(-2 * magnitude)
+        let positive = (1 - e) / (1 + e)
+        return unsafeBitCast(unsafeBitCast(positive, to: SIMD8<UInt32>.self) | (bits & 0x8000_0000), to: Vector8.self)
+    }
+
+    /// y = gelu(x), 8 lanes at a time with the vector tanh; scalar `gelu` for the tail.
+    static func geluForward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        let vectorEnd = count & ~(Vector.width - 1)
+        var i = 0
+        while i < vectorEnd {
+            let v = Vector.load(x + i)
+            let cube: Vector8 = v * v * v
+            let t: Vector8 = tanh(geluScale * (v + geluCubic * cube))
+            Vector.store(0.5 * v * (1 + t), y + i)
+            i += Vector.width
+        }
+        while i < count { y[i] = gelu(x[i]); i += 1 }
+    }
+
+    /// dx += dy · gelu'(x).
+    static func geluBackward(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
+        let vectorEnd = count & ~(Vector.width - 1)
+        var i = 0
+        while i < vectorEnd {
+            let v = Vector.load(x + i)
+            let cube: Vector8 = v * v * v
+            let t: Vector8 = tanh(geluScale * (v + geluCubic * cube))
+            let outer: Vector8 = 0.5 * (1 + t)
+            let slope: Vector8 = geluScale * (1 + 3 * geluCubic * v * v)
+            let derivative: Vector8 = outer + 0.5 * v * (1 - t * t) * slope
+            Vector.store(Vector.load(dx + i) + Vector.load(dy + i) * derivative, dx + i)
+            i += Vector.width
+        }
+        while i < count { dx[i] += dy[i] * geluDerivative(x[i]); i += 1 }
+    }
+
     @inline(__always) static func geluDerivative(_ x: Float) -> Float {
         let inner = geluScale * (x + geluCubic * x * x * x)
         let t = tanhf(inner)
