@@ -12,7 +12,8 @@ final class CrossProcessDeterminismTests: XCTestCase {
                           bundle.appendingPathComponent("lmsweep").path,
                           URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lmsweep").path]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("lmsweep binary not built next to the tests (looked in \(candidates)); run scripts/test.sh")
+            XCTFail("lmsweep binary not built next to the tests (looked in \(candidates)); run scripts/test.sh")
+            throw CocoaError(.fileNoSuchFile)
         }
         return found
     }
