@@ -18,7 +18,7 @@ final class CrossProcessDeterminismTests: XCTestCase {
         return found
     }
 
-    private func run(_ binary: String, _ arguments: [String]) throws -> (lastLine: String, stderr: String) {
+    private func run(_ binary: String, _ arguments: [String], expectSuccess: Bool = true) throws -> (lastLine: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -29,7 +29,11 @@ final class CrossProcessDeterminismTests: XCTestCase {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        if expectSuccess {
+            XCTAssertEqual(process.terminationStatus, 0, stderr)
+        } else {
+            XCTAssertNotEqual(process.terminationStatus, 0, "\(arguments) should fail")
+        }
         return (String(String(decoding: stdout, as: UTF8.self).split(separator: "\n").last ?? ""), stderr)
     }
 
@@ -63,5 +67,19 @@ final class CrossProcessDeterminismTests: XCTestCase {
         XCTAssertEqual(evaluation.id, first.record.id)
         let different = try train(binary, dataDir: root, arguments: arguments.map { $0 == "5" ? "6" : $0 })
         XCTAssertNotEqual(different.record.testNLL, first.record.testNLL)
+    }
+
+    /// Bad input: a clear message naming the problem, a non-zero exit, no training.
+    func testBadInputExitsNonZeroNamingTheProblem() throws {
+        let binary = try lmsweepBinary()
+        let missing = "/nonexistent-\(UUID().uuidString)"
+        for (arguments, message) in [(["train", "--preset", "study-tiny-transfomer"], "unknown preset 'study-tiny-transfomer'"),
+                                     (["train", "--set", "learning_rate=0.1"], "learning_rate"),
+                                     (["train", "--set", "heads=3", "--data-dir", missing], "heads = 3"),
+                                     (["train", "--data-dir", missing], missing + "/tinyshakespeare/input.txt"),
+                                     (["eval", "--weights", missing + ".safetensors"], missing + ".safetensors")] {
+            let stderr = try run(binary, arguments, expectSuccess: false).stderr
+            XCTAssertTrue(stderr.contains(message), "\(arguments): \(stderr)")
+        }
     }
 }
