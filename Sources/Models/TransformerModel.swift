@@ -10,8 +10,8 @@ import TensorCore
 ///   base 10,000) or none.
 /// - The study's "self-attention" model is this with one block and a 4·d feed-forward net.
 /// - With the `last` objective only the last position is read, so the final block computes its
-///   query, attention output, residuals and feed-forward net for that position alone (keys and
-///   values still cover the window), and the final LN and head see (B, d) rather than (B, T, d).
+///   query projection, attention output, residuals and feed-forward net for that position alone
+///   (keys and values still cover the window), and the final LN and head see (B, d), not (B, T, d).
 ///   The logits are those of the full computation; the exact FLOP counter shows the saving.
 ///
 /// Tensor names follow the PyTorch reference (`torch_study.py`, `Transformer` and
@@ -98,7 +98,6 @@ public final class TransformerModel: LanguageModel {
                 let flat = g.reshape(x, [B, T * d])
                 x = T % predicted == 0 ? g.chunk(flat, T / predicted).last!                     // (B, k·d)
                     : g.concat(Array(g.chunk(flat, T).suffix(predicted)), axis: 1)
-
             }
             h = g.reshape(x, [B * predicted, d])                                   // (B·k, d)
         }
