@@ -65,7 +65,7 @@ extension Graph {
         let px = values[x.index], pw = values[weight.index], py = values[out.index]
         let pb = bias.map { values[$0.index] }
         if let pb {
-            for row in 0..<rows { (py + row * outFeatures).update(from: pb, count: outFeatures) }
+            Elementwise.broadcastRows(pb, rows: rows, columns: outFeatures, into: py)
             flops.add(FlopConvention.biasForward * Double(rows * outFeatures), .forward)
         }
         Gemm.run(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, a: px, lda: inFeatures,

@@ -5,23 +5,38 @@ import Foundation
 enum Elementwise {
     /// target[i] += source[i]
     @inline(__always) static func accumulate(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { target[i] += source[i] }
+        let vectorEnd = count & ~(Vector.width - 1)
+        var i = 0
+        while i < vectorEnd { Vector.store(Vector.load(target + i) + Vector.load(source + i), target + i); i += Vector.width }
+        while i < count { target[i] += source[i]; i += 1 }
     }
 
-    /// target[c] += Σ_r source[r, c]: a broadcast operand's (bias's) gradient.
+    /// target[c] += Σ_r source[r, c]: a broadcast operand's (bias's) gradient. Rows are summed
+    /// in order, so the result does not depend on the vector width.
     static func sumRows(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let row = source + r * columns
-            for c in 0..<columns { target[c] += row[c] }
-        }
+        for r in 0..<rows { accumulate(source + r * columns, into: target, count: columns) }
     }
 
     /// y = a + b with b repeated over the rows of a.
     static func addBroadcast(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, columns: Int,
                              into y: UnsafeMutablePointer<Float>) {
+        let vectorEnd = columns & ~(Vector.width - 1)
         for r in 0..<rows {
             let ar = a + r * columns, yr = y + r * columns
-            for c in 0..<columns { yr[c] = ar[c] + b[c] }
+            var c = 0
+            while c < vectorEnd { Vector.store(Vector.load(ar + c) + Vector.load(b + c), yr + c); c += Vector.width }
+            while c < columns { yr[c] = ar[c] + b[c]; c += 1 }
+        }
+    }
+
+    /// Every row of y (rows, columns) set to b: the bias that `linear`'s GEMM then adds onto.
+    static func broadcastRows(_ b: UnsafePointer<Float>, rows: Int, columns: Int, into y: UnsafeMutablePointer<Float>) {
+        let vectorEnd = columns & ~(Vector.width - 1)
+        for r in 0..<rows {
+            let yr = y + r * columns
+            var c = 0
+            while c < vectorEnd { Vector.store(Vector.load(b + c), yr + c); c += Vector.width }
+            while c < columns { yr[c] = b[c]; c += 1 }
         }
     }
 
