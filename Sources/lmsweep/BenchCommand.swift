@@ -80,11 +80,8 @@ struct BenchCommand: ParsableCommand {
         print()
     }
 
-    /// Each model's training windows/s and tokens/s. The Models module extends this section once
-    /// its model zoo lands; until then it reports that no models are registered.
+    /// Each model's training windows/s and tokens/s (Models/Training's section: ModelBench.swift).
     func benchModels() {
-        print("== models: training windows/s ==")
-        print("(no models registered with the benchmark yet)")
-        print()
+        ModelBench.printThroughput()
     }
 }

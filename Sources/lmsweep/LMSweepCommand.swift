@@ -15,6 +15,6 @@ struct LMSweepCommand: ParsableCommand {
           mpirun -np 2 lmsweep run sweeps/smoke.yaml
         """,
         version: LMSweepVersion.current,
-        subcommands: [DataCommand.self, BenchCommand.self]
+        subcommands: [DataCommand.self, BenchCommand.self, TrainCommand.self, EvalCommand.self]
     )
 }
