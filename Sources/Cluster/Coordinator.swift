@@ -1,0 +1,112 @@
+import Foundation
+import Sweep
+import Training
+
+/// Rank 0: hands out jobs largest-first to whichever rank asks, journals every record as it
+/// arrives, prints progress, and trains too (on ``LocalWorker``'s thread).
+///
+/// The main thread polls: `MPI_Iprobe` for workers' messages, the local trainer's mailbox,
+/// then a short sleep when neither had anything. Open MPI's blocking receive would spin this
+/// thread at 100% and steal the core rank 0's own trainer runs on.
+final class Coordinator {
+    private let communicator: Communicator?
+    private let queue: JobQueue
+    private let local: LocalWorker
+    private let pollInterval: Double
+    private let log: (String) -> Void
+    private var stoppedWorkers: Set<Int> = []
+
+    init(communicator: Communicator?, prepared: PreparedSweep, runner: JobRunner, host: String,
+         pollInterval: Double, log: @escaping (String) -> Void) {
+        self.communicator = communicator
+        self.queue = JobQueue(plan: prepared.plan, journal: prepared.journal, ranks: communicator?.size ?? 1)
+        self.local = LocalWorker(runner: runner, host: host)
+        self.pollInterval = pollInterval
+        self.log = log
+    }
+
+    /// Runs the queue to the end; returns the records received in this session.
+    func run() throws -> [RunRecord] {
+        let workers = (communicator?.size ?? 1) - 1
+        local.start()
+        while !(local.stopped && stoppedWorkers.count == workers) {
+            var handled = false
+            if let communicator {
+                while let envelope = try communicator.probe() {
+                    handled = true
+                    let message = try SweepMessage(tag: envelope.tag, payload: try communicator.receive(envelope))
+                    switch message {
+                    case .ready:
+                        try assign(to: envelope.source)
+                    case .record(let record):
+                        try accept(record, from: envelope.source)
+                        try assign(to: envelope.source)
+                    case .job, .stop:
+                        log("rank 0: ignoring an unexpected \(message.tag) message from rank \(envelope.source)")
+                    }
+                }
+            }
+            let (records, wantsWork) = local.poll()
+            for record in records {
+                handled = true
+                try accept(record, from: 0)
+            }
+            if wantsWork && !local.stopped {
+                handled = true
+                if let job = queue.next(for: 0) { local.give(.job(job)) } else { local.give(.stop) }
+            }
+            if !handled { Thread.sleep(forTimeInterval: pollInterval) }
+        }
+        return queue.received
+    }
+
+    private func assign(to rank: Int) throws {
+        guard let communicator else { return }
+        if let job = queue.next(for: rank) {
+            try communicator.send(.job(job.config), to: rank)
+        } else {
+            try communicator.send(.stop, to: rank)
+            stoppedWorkers.insert(rank)
+        }
+    }
+
+    private func accept(_ record: RunRecord, from rank: Int) throws {
+        if let expected = queue.progress.running[rank], expected.id != record.id {
+            log("rank 0: rank \(rank) returned run \(record.id) for job \(expected.id) (\(expected.summary)); journaling it as returned")
+        }
+        try queue.finish(record, from: rank)
+        if record.status != .ok {
+            log("run \(record.id) (\(Job.summary(record.config))) on rank \(rank): \(record.status.rawValue): \(record.error ?? "")")
+        }
+        log("sweep: \(queue.progress.line())")
+    }
+}
+
+/// Ranks 1…N−1: ask rank 0 for work, train, send the record back, until told to stop.
+final class Worker {
+    private let communicator: Communicator
+    private let runner: JobRunner
+    private let pollInterval: Double
+
+    init(communicator: Communicator, runner: JobRunner, pollInterval: Double) {
+        self.communicator = communicator
+        self.runner = runner
+        self.pollInterval = pollInterval
+    }
+
+    func run() throws {
+        try communicator.send(.ready, to: 0)
+        while true {
+            let (envelope, payload) = try communicator.wait(from: 0, pollInterval: pollInterval)
+            switch try SweepMessage(tag: envelope.tag, payload: payload) {
+            case .stop:
+                return
+            case .job(let config):
+                let record = runner.run(config, rank: communicator.rank, host: communicator.processorName)
+                try communicator.send(.record(record), to: 0)
+            case .ready, .record:
+                continue
+            }
+        }
+    }
+}
