@@ -1,0 +1,125 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+@testable import Sweep
+@testable import Training
+
+final class ReportTests: XCTestCase {
+    /// A small grid of synthetic records: 3 architectures × 2 contexts × 2 seeds, plus a
+    /// transformer at two depths and a RoPE twin, with learning curves.
+    private func records() -> [RunRecord] {
+        var out: [RunRecord] = []
+        for arch in [RunConfig.Architecture.linear, .mlp, .transformer] {
+            for context in [32, 64] {
+                for seed in [UInt64(1), 2] {
+                    for depth in arch == .transformer ? [2, 3] : [2] {
+                        var c = RunConfig(); c.arch = arch; c.context = context; c.seed = seed; c.depth = depth
+                        let nll = 2.0 - 0.1 * Double(context) / 32 - (arch == .transformer ? 0.3 : 0) + 0.01 * Double(seed)
+                        out.append(record(c, nll: nll))
+                    }
+                }
+            }
+        }
+        var rope = RunConfig(); rope.positions = .rope; rope.context = 64; rope.depth = 3; rope.seed = 1
+        out.append(record(rope, nll: 1.55))
+        var failed = RunConfig(); failed.arch = .mlp; failed.context = 128
+        var r = RunRecord(id: failed.id, config: failed, status: .failed, error: "boom | bad", seed: 0)
+        r.paramsTotal = 10
+        out.append(r)
+        return out
+    }
+
+    private func record(_ c: RunConfig, nll: Double) -> RunRecord {
+        let params = CostEstimate.parameters(c, vocabularySize: 65)
+        return RunRecord(id: c.id, config: c, status: .ok, paramsTotal: params.total,
+                         paramsNonEmbedding: params.nonEmbedding,
+                         flopsStudy: Double(params.total) * 1e4, flops6N: Double(params.nonEmbedding) * 6e3,
+                         flopsExact: Double(params.total) * 3e3 * Double(c.context),
+                         validNLL: [nll + 0.5, nll + 0.2, nll], validSteps: [10, 20, 30], bestEval: 2,
+                         testNLL: nll, bitsPerChar: nll / log(2), seed: c.seed, wallSeconds: 1, tokensPerSecond: 100)
+    }
+
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    /// Counts elements and checks the document parses as XML.
+    private final class ElementCounter: NSObject, XMLParserDelegate {
+        var counts: [String: Int] = [:]
+        var texts: [String] = []
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
+                    qualifiedName: String?, attributes: [String: String] = [:]) {
+            counts[name, default: 0] += 1
+            if let cls = attributes["class"] { counts["." + cls, default: 0] += 1 }
+        }
+        func parser(_ parser: XMLParser, foundCharacters string: String) { texts.append(string) }
+    }
+
+    private func parse(_ url: URL) throws -> ElementCounter {
+        let parser = XMLParser(data: try Data(contentsOf: url))
+        let counter = ElementCounter()
+        parser.delegate = counter
+        XCTAssertTrue(parser.parse(), "\(url.lastPathComponent) is not valid XML: \(String(describing: parser.parserError))")
+        return counter
+    }
+
+    func testFiguresAreValidXMLWithOnePointPerRunAndALegend() throws {
+        let dir = try temporaryDirectory()
+        let all = records()
+        let files = try Report.write(records: all, to: dir, title: "Test sweep")
+        let names = Set(files.map(\.lastPathComponent))
+        for expected in ["report.md", "tinyshakespeare-nll-vs-flops-study.svg", "tinyshakespeare-nll-vs-flops-6n.svg",
+                         "tinyshakespeare-nll-vs-flops-exact.svg", "tinyshakespeare-nll-vs-context.svg",
+                         "tinyshakespeare-nll-vs-depth.svg", "tinyshakespeare-learning-curves.svg",
+                         "tinyshakespeare-positions.svg"] {
+            XCTAssertTrue(names.contains(expected), "missing \(expected) in \(names.sorted())")
+        }
+        let scored = all.filter { $0.testNLL != nil }.count
+        for convention in ["study", "6n", "exact"] {
+            let svg = try parse(dir.appendingPathComponent("tinyshakespeare-nll-vs-flops-\(convention).svg"))
+            XCTAssertEqual(svg.counts[".point"], scored, convention)
+            XCTAssertGreaterThanOrEqual(svg.counts[".x-axis"] ?? 0, 1)
+            let legend = Set(svg.texts)
+            XCTAssertTrue(legend.isSuperset(of: ["linear", "mlp", "transformer", "Pareto frontier"]), "\(legend)")
+        }
+        // vs context: one point per (group, context), error bars where two seeds agree on a config.
+        let context = try parse(dir.appendingPathComponent("tinyshakespeare-nll-vs-context.svg"))
+        XCTAssertEqual(context.counts[".point"], 2 * 4)  // linear, mlp, transformer L=2, L=3 at 2 contexts
+        XCTAssertEqual(context.counts[".error-bar"], 2 * 4)
+    }
+
+    func testReportTableHasEveryRunAndEscapesErrors() throws {
+        let dir = try temporaryDirectory()
+        let all = records()
+        try Report.write(records: all, to: dir, title: "Test sweep")
+        let markdown = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
+        for r in all { XCTAssertTrue(markdown.contains("| \(r.id) |"), "row for \(r.id)") }
+        XCTAssertTrue(markdown.contains("failed: boom / bad"))
+        XCTAssertTrue(markdown.contains("Mean and spread over seeds"))
+        XCTAssertTrue(markdown.contains("\(all.count) runs (\(all.count - 1) ok, 1 failed)"))
+    }
+
+    /// A report of records in any order (a merge of partial journals) equals the full run's.
+    func testReportDoesNotDependOnRecordOrder() throws {
+        let all = records()
+        let a = try temporaryDirectory(), b = try temporaryDirectory()
+        let filesA = try Report.write(records: all, to: a, title: "T")
+        var rng = SystemRandomNumberGenerator()
+        try Report.write(records: all.shuffled(using: &rng), to: b, title: "T")
+        for file in filesA {
+            let other = b.appendingPathComponent(file.lastPathComponent)
+            XCTAssertEqual(try Data(contentsOf: file), try Data(contentsOf: other), file.lastPathComponent)
+        }
+    }
+
+    func testParetoFrontierKeepsOnlyRunsNoCheaperRunBeats() {
+        let frontier = ReportFigures.paretoFrontier([(10, 3.0), (1, 2.5), (5, 2.6), (20, 1.0), (3, 2.0)])
+        XCTAssertEqual(frontier.map(\.0), [1, 3, 20])
+        XCTAssertEqual(frontier.map(\.1), [2.5, 2.0, 1.0])
+    }
+}
