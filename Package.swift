@@ -36,6 +36,8 @@ let package = Package(
 
         .testTarget(name: "ReportTests", dependencies: ["Sweep", "Training"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Sweep", "Training"]),
     ],
     swiftLanguageModes: [.v5]
 )

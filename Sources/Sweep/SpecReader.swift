@@ -60,7 +60,7 @@ struct SpecReader {
             case "exclude":
                 exclude = patches(value, path: "exclude")
             default:
-                report(keyNode, key: key, value: "", "unknown spec key\(Self.hint(key, among: SweepSpec.topLevelKeys)) (keys: \(SweepSpec.topLevelKeys.joined(separator: ", ")))")
+                report(keyNode, key: "top level", value: key, "unknown spec key\(Self.hint(key, among: SweepSpec.topLevelKeys)) (keys: \(SweepSpec.topLevelKeys.joined(separator: ", ")))")
             }
         }
         if name == nil && !mapping.keys.contains(where: { $0.string == "name" }) {
@@ -78,8 +78,8 @@ struct SpecReader {
         } else {
             allGrids = [SweepGrid(fixed: ConfigPatch(settings: [], line: Self.line(root)), axes: topAxes, line: Self.line(root))]
         }
-        guard let name, problems.isEmpty else { return nil }
-        return SweepSpec(file: file, text: text, name: name, description: description, base: base,
+        // Returned even with problems, so that expansion can report bad configs in the same pass.
+        return SweepSpec(file: file, text: text, name: name ?? "unnamed", description: description, base: base,
                          overrides: overrides, grids: allGrids, include: include, exclude: exclude)
     }
 

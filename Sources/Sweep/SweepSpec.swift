@@ -85,7 +85,17 @@ public struct SweepSpec {
         var reader = SpecReader(file: file)
         let spec = reader.read(text: text)
         if let spec, reader.problems.isEmpty { return spec }
-        throw SpecValidationError(problems: reader.problems)
+        var problems = reader.problems
+        if let spec {
+            // Report invalid configs in the same pass, except for keys already reported as
+            // unreadable (their values fell back to defaults, so checks on them would mislead).
+            let unreadable = Set(problems.map { $0.key.split(separator: ".").last.map {
+                String($0.prefix { $0 != "[" }) } ?? "" })
+            do { _ = try Grid.expand(spec) } catch let error as SpecValidationError {
+                problems += error.problems.filter { !unreadable.contains($0.key) }
+            }
+        }
+        throw SpecValidationError(problems: problems)
     }
 
     init(file: String, text: String, name: String, description: String?, base: ConfigPatch,
