@@ -38,6 +38,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training"]),
         .testTarget(name: "ClusterTests", dependencies: ["Sweep", "Training"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

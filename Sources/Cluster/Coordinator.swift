@@ -31,6 +31,7 @@ final class Coordinator {
         local.start()
         while !(local.stopped && stoppedWorkers.count == workers) {
             var handled = false
+            let finishedBefore = queue.received.count
             if let communicator {
                 while let envelope = try communicator.probe() {
                     handled = true
@@ -55,6 +56,8 @@ final class Coordinator {
                 handled = true
                 if let job = queue.next(for: 0) { local.give(.job(job)) } else { local.give(.stop) }
             }
+            // After reassigning, so the line shows what each rank runs next.
+            if queue.received.count > finishedBefore { log("sweep: \(queue.progress.line())") }
             if !handled { Thread.sleep(forTimeInterval: pollInterval) }
         }
         return queue.received
@@ -78,7 +81,6 @@ final class Coordinator {
         if record.status != .ok {
             log("run \(record.id) (\(Job.summary(record.config))) on rank \(rank): \(record.status.rawValue): \(record.error ?? "")")
         }
-        log("sweep: \(queue.progress.line())")
     }
 }
 

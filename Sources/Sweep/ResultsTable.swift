@@ -74,7 +74,7 @@ public struct ResultsTable {
     }
 
     /// FLOPs with three significant digits (`1.23e+12`).
-    static func sci(_ value: Double) -> String { String(format: "%.3g", value) }
+    public static func sci(_ value: Double) -> String { String(format: "%.3g", value) }
 
     /// Writes `results.csv` and `results.md` into `directory`; returns their paths.
     @discardableResult

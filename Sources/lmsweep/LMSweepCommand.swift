@@ -15,6 +15,6 @@ struct LMSweepCommand: ParsableCommand {
           mpirun -np 2 lmsweep run sweeps/smoke.yaml
         """,
         version: LMSweepVersion.current,
-        subcommands: [RunCommand.self, PlanCommand.self, MergeCommand.self]
+        subcommands: [DataCommand.self, RunCommand.self, PlanCommand.self, MergeCommand.self]
     )
 }

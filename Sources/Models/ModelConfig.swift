@@ -1,0 +1,57 @@
+/// The hyperparameters that fix a model's shape: everything a model needs, nothing about data
+/// files or optimization. `Training` maps its `RunConfig` onto this (Models must not know runs).
+public struct ModelConfig: Hashable, Sendable, Codable {
+    public enum Architecture: String, Hashable, Sendable, Codable { case linear, mlp, attention, transformer }
+    /// Where position information comes from (attention and transformer only).
+    public enum Positions: String, Hashable, Sendable, Codable {
+        /// A learned (T, d) table added to the token embeddings (GPT-2, the study).
+        case learned
+        /// Rotary embeddings on queries and keys (Su et al., 2021); no table.
+        case rope
+        /// No position signal beyond the causal mask.
+        case none
+    }
+    /// Post-LN (Vaswani et al., 2017; the study's runs) or pre-LN (GPT-2) blocks.
+    public enum NormPlacement: String, Hashable, Sendable, Codable { case post, pre }
+
+    public var architecture: Architecture
+    /// Tokens in the vocabulary (V), from the corpus.
+    public var vocabularySize: Int
+    /// Tokens of context per window (T).
+    public var contextLength: Int
+    /// Embedding width (d).
+    public var dModel: Int
+    /// Attention heads (attention, transformer).
+    public var heads: Int = 4
+    /// Transformer blocks (1 for `attention`).
+    public var depth: Int = 1
+    /// Feed-forward width inside a block.
+    public var ffnWidth: Int = 512
+    /// MLP hidden widths, one per hidden layer (Bengio et al., 2003).
+    public var hiddenWidths: [Int] = [256, 256]
+    /// Dropout probability: after each MLP hidden ReLU; on attention weights and after each
+    /// feed-forward net in a block (where `nn.MultiheadAttention` and the study's block put it).
+    public var dropout: Float = 0.1
+    public var positions: Positions = .learned
+    public var norm: NormPlacement = .post
+    /// The output head reuses the token-embedding matrix (Press & Wolf, 2017).
+    public var tiedHead: Bool = false
+
+    public init(architecture: Architecture, vocabularySize: Int, contextLength: Int, dModel: Int,
+                heads: Int = 4, depth: Int = 1, ffnWidth: Int = 512, hiddenWidths: [Int] = [256, 256],
+                dropout: Float = 0.1, positions: Positions = .learned, norm: NormPlacement = .post,
+                tiedHead: Bool = false) {
+        self.architecture = architecture; self.vocabularySize = vocabularySize
+        self.contextLength = contextLength; self.dModel = dModel; self.heads = heads
+        self.depth = depth; self.ffnWidth = ffnWidth; self.hiddenWidths = hiddenWidths
+        self.dropout = dropout; self.positions = positions; self.norm = norm; self.tiedHead = tiedHead
+    }
+}
+
+/// Which positions of a window the model predicts.
+public enum PredictedPositions: String, Sendable {
+    /// Only the token after the window (the study's objective): logits (B, V).
+    case last
+    /// Every position's next token (standard language modelling): logits (B·T, V).
+    case all
+}

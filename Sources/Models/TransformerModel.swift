@@ -1,0 +1,160 @@
+import TensorCore
+
+/// A decoder-only transformer (Vaswani et al., 2017): token embeddings plus positions, `depth`
+/// blocks of causal multi-head self-attention and a ReLU feed-forward net, each with a residual
+/// and a LayerNorm, then a final LayerNorm and an output head with bias.
+///
+/// - Blocks are post-LN (`x = LN(x + MHA(x))`, `x = LN(x + FFN(x))`: the study's runs) or
+///   pre-LN (`x = x + MHA(LN(x))`, `x = x + FFN(LN(x))`: GPT-2).
+/// - Positions are a learned table, RoPE on queries and keys (Su et al., 2021; NeoX split-half,
+///   base 10,000) or none.
+/// - The study's "self-attention" model is this with one block and a 4·d feed-forward net.
+/// - With the `last` objective only the last position is read, so the final block computes its
+///   query, attention output, residuals and feed-forward net for that position alone (keys and
+///   values still cover the window), and the final LN and head see (B, d) rather than (B, T, d).
+///   The logits are those of the full computation; the exact FLOP counter shows the saving.
+///
+/// Tensor names follow the PyTorch reference (`torch_study.py`, `Transformer` and
+/// `PostLNBlock`, attention as `nn.MultiheadAttention`): `tok.weight` (V, d), `pos.weight`
+/// (T, d), `blocks.{i}.attn.in_proj_weight` (3d, d) with rows q, k, v, `…attn.in_proj_bias`
+/// (3d), `…attn.out_proj.weight|bias`, `…ln1.weight|bias`, `…ln2.weight|bias`,
+/// `…ff.0.weight|bias` (ffn, d), `…ff.2.weight|bias` (d, ffn), `ln_f.weight|bias`,
+/// `head.weight` (V, d; absent when tied to `tok.weight`), `head.bias` (V).
+public final class TransformerModel: LanguageModel {
+    public let config: ModelConfig
+    public let parameters = ParameterSet()
+    public let embeddingParameterNames: Set<String> = ["tok.weight", "pos.weight"]
+    public var supportsAllPositions: Bool { true }
+
+    struct Block {
+        let inProjWeight, inProjBias, outProjWeight, outProjBias: Parameter
+        let ln1Weight, ln1Bias, ln2Weight, ln2Bias: Parameter
+        let ff0Weight, ff0Bias, ff2Weight, ff2Bias: Parameter
+    }
+    let tokens: Parameter
+    let positions: Parameter?
+    let blocks: [Block]
+    let lnFWeight, lnFBias: Parameter
+    let headWeight: Parameter?
+    let headBias: Parameter
+
+    init(_ config: ModelConfig) {
+        self.config = config
+        let (V, T, d, f) = (config.vocabularySize, config.contextLength, config.dModel, config.ffnWidth)
+        let p = parameters
+        tokens = p.add("tok.weight", shape: [V, d], initializer: .embedding)
+        positions = config.positions == .learned ? p.add("pos.weight", shape: [T, d], initializer: .embedding) : nil
+        blocks = (0..<config.depth).map { i in
+            let n = "blocks.\(i)"
+            // nn.MultiheadAttention._reset_parameters: xavier_uniform on the packed (3d, d)
+            // in-projection, zero biases; out_proj keeps nn.Linear's weight init.
+            return Block(
+                inProjWeight: p.add("\(n).attn.in_proj_weight", shape: [3 * d, d], initializer: .xavierUniform(fanIn: d, fanOut: 3 * d)),
+                inProjBias: p.add("\(n).attn.in_proj_bias", shape: [3 * d], initializer: .zeros),
+                outProjWeight: p.add("\(n).attn.out_proj.weight", shape: [d, d], initializer: .linearWeight(fanIn: d)),
+                outProjBias: p.add("\(n).attn.out_proj.bias", shape: [d], initializer: .zeros),
+                ln1Weight: p.add("\(n).ln1.weight", shape: [d], initializer: .ones),
+                ln1Bias: p.add("\(n).ln1.bias", shape: [d], initializer: .zeros),
+                ln2Weight: p.add("\(n).ln2.weight", shape: [d], initializer: .ones),
+                ln2Bias: p.add("\(n).ln2.bias", shape: [d], initializer: .zeros),
+                ff0Weight: p.add("\(n).ff.0.weight", shape: [f, d], initializer: .linearWeight(fanIn: d)),
+                ff0Bias: p.add("\(n).ff.0.bias", shape: [f], initializer: .linearBias(fanIn: d)),
+                ff2Weight: p.add("\(n).ff.2.weight", shape: [d, f], initializer: .linearWeight(fanIn: f)),
+                ff2Bias: p.add("\(n).ff.2.bias", shape: [d], initializer: .linearBias(fanIn: f)))
+        }
+        lnFWeight = p.add("ln_f.weight", shape: [d], initializer: .ones)
+        lnFBias = p.add("ln_f.bias", shape: [d], initializer: .zeros)
+        headWeight = config.tiedHead ? nil : p.add("head.weight", shape: [V, d], initializer: .linearWeight(fanIn: d))
+        headBias = p.add("head.bias", shape: [V], initializer: .linearBias(fanIn: d))
+    }
+
+    public func logits(_ g: Graph, tokens windowTokens: [Int32], batchSize B: Int,
+                       predicting: PredictedPositions, dropoutRNG: inout RNG) -> Node {
+        let (T, d) = (config.contextLength, config.dModel)
+        var x = g.embedding(g.param(tokens), tokens: windowTokens, shape: [B, T])   // (B, T, d)
+        if let positions { x = g.add(x, g.param(positions)) }                      // + (T, d) per window
+        var h: Node
+        if predicting == .last {
+            for block in blocks.dropLast() { x = fullBlock(g, block, x, &dropoutRNG) }
+            h = lastPositionBlock(g, blocks[blocks.count - 1], x, &dropoutRNG)    // (B, d)
+        } else {
+            for block in blocks { x = fullBlock(g, block, x, &dropoutRNG) }
+            h = g.reshape(x, [B * T, d])                                           // (B·T, d)
+        }
+        h = g.layerNorm(h, weight: g.param(lnFWeight), bias: g.param(lnFBias))
+        return g.linear(h, weight: g.param(headWeight ?? tokens), bias: g.param(headBias)) // (·, V)
+    }
+
+    /// One block over every position: x (B, T, d) → (B, T, d).
+    func fullBlock(_ g: Graph, _ b: Block, _ x: Node, _ rng: inout RNG) -> Node {
+        switch config.norm {
+        case .post:
+            let mixed = g.layerNorm(g.add(x, selfAttention(g, b, x, lastOnly: false, &rng)),
+                                    weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
+            return g.layerNorm(g.add(mixed, feedForward(g, b, mixed, &rng)),
+                               weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
+        case .pre:
+            let normed = g.layerNorm(x, weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
+            let mixed = g.add(x, selfAttention(g, b, normed, lastOnly: false, &rng))
+            let normed2 = g.layerNorm(mixed, weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
+            return g.add(mixed, feedForward(g, b, normed2, &rng))
+        }
+    }
+
+    /// The same block when only its last position is read: x (B, T, d) → (B, d).
+    func lastPositionBlock(_ g: Graph, _ b: Block, _ x: Node, _ rng: inout RNG) -> Node {
+        switch config.norm {
+        case .post:
+            let attended = selfAttention(g, b, x, lastOnly: true, &rng)             // (B, d)
+            let mixed = g.layerNorm(g.add(g.lastPosition(x), attended),
+                                    weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
+            return g.layerNorm(g.add(mixed, feedForward(g, b, mixed, &rng)),
+                               weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
+        case .pre:
+            // LayerNorm is per position, so normalizing every position and then reading the
+            // keys and values is the full computation.
+            let normed = g.layerNorm(x, weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
+            let mixed = g.add(g.lastPosition(x), selfAttention(g, b, normed, lastOnly: true, &rng))
+            let normed2 = g.layerNorm(mixed, weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
+            return g.add(mixed, feedForward(g, b, normed2, &rng))
+        }
+    }
+
+    /// Causal multi-head self-attention with `nn.MultiheadAttention`'s packed projections.
+    /// x (B, T, d) → (B, T, d), or (B, d) for the last position alone.
+    func selfAttention(_ g: Graph, _ b: Block, _ x: Node, lastOnly: Bool, _ rng: inout RNG) -> Node {
+        let H = config.heads
+        let qkv = g.linear(x, weight: g.param(b.inProjWeight), bias: g.param(b.inProjBias)) // (B, T, 3d)
+        let parts = g.chunk(qkv, 3)                                                        // q, k, v: (B, T, d)
+        var (q, k, v) = (g.splitHeads(parts[0], heads: H), g.splitHeads(parts[1], heads: H),
+                         g.splitHeads(parts[2], heads: H))                                  // (B, H, T, D)
+        if config.positions == .rope { q = g.rope(q); k = g.rope(k) }
+        if lastOnly {
+            let y = lastQueryAttention(g, q: q, k: k, v: v, &rng)                           // (B, d)
+            return g.linear(y, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias))
+        }
+        let y = g.attention(q: q, k: k, v: v, causal: true, dropout: config.dropout, rng: &rng) // (B, H, T, D)
+        return g.linear(g.mergeHeads(y), weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias))
+    }
+
+    /// Attention for the last query alone, which sees every key (so no mask is needed):
+    /// softmax(q_T·Kᵀ/√D)·V per (batch, head). q, k, v (B, H, T, D) → (B, H·D) with heads
+    /// concatenated as `mergeHeads` does. Dropout on the probabilities as in the full kernel.
+    func lastQueryAttention(_ g: Graph, q: Node, k: Node, v: Node, _ rng: inout RNG) -> Node {
+        let shape = g.shape(q)
+        let (B, H, T, D) = (shape[0], shape[1], shape[2], shape[3])
+        let lastQuery = g.reshape(g.lastPosition(g.reshape(q, [B * H, T, D])), [B * H, 1, D])  // (BH, 1, D)
+        let scale = g.constant(shape: [D], values: [Float](repeating: 1 / Float(D).squareRoot(), count: D))
+        let scores = g.matmul(g.mul(lastQuery, scale), g.reshape(k, [B * H, T, D]), transposeB: true) // (BH, 1, T)
+        let probabilities = g.dropout(g.softmax(scores), p: config.dropout, rng: &rng)
+        let y = g.matmul(probabilities, g.reshape(v, [B * H, T, D]))                          // (BH, 1, D)
+        return g.reshape(y, [B, H * D])                                                        // (B, d)
+    }
+
+    /// Linear → ReLU → Linear → Dropout, on the last axis.
+    func feedForward(_ g: Graph, _ b: Block, _ x: Node, _ rng: inout RNG) -> Node {
+        let hidden = g.relu(g.linear(x, weight: g.param(b.ff0Weight), bias: g.param(b.ff0Bias)))
+        let out = g.linear(hidden, weight: g.param(b.ff2Weight), bias: g.param(b.ff2Bias))
+        return g.dropout(out, p: config.dropout, rng: &rng)
+    }
+}

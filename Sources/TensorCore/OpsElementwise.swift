@@ -1,0 +1,123 @@
+/// Elementwise ops: add / mul with row broadcasting, ReLU, GELU, dropout, each forward and
+/// backward side by side.
+extension Graph {
+    /// The broadcast layout of b against a: b's shape must equal a's or a suffix of it.
+    private func broadcastRows(_ a: Node, _ b: Node, _ op: String) -> (rows: Int, columns: Int) {
+        let shapeA = shapes[a.index], shapeB = shapes[b.index]
+        precondition(shapeB.count <= shapeA.count && Array(shapeA.suffix(shapeB.count)) == shapeB,
+                     "\(op): \(shapeB) does not broadcast over \(shapeA) (it must be a's shape or a suffix of it)")
+        let columns = Graph.elementCount(shapeB)
+        return (Graph.elementCount(shapeA) / columns, columns)
+    }
+
+    /// a + b, b of a's shape or broadcast over a's leading dims (bias, residual, position embedding).
+    public func add(_ a: Node, _ b: Node) -> Node {
+        let (rows, columns) = broadcastRows(a, b, "add")
+        let withGrad = needsGrad(a, b)
+        let out = output(shape: shapes[a.index], withGrad: withGrad)
+        let pa = values[a.index], pb = values[b.index]
+        Elementwise.addBroadcast(pa, pb, rows: rows, columns: columns, into: values[out.index])
+        flops.add(FlopConvention.addForward * Double(rows * columns), .forward)
+        if withGrad {
+            let da = grads[a.index], db = grads[b.index], dy = grads[out.index]!
+            let flops = self.flops
+            record {
+                if let da { Elementwise.accumulate(dy, into: da, count: rows * columns) }
+                if let db {
+                    if rows == 1 {
+                        Elementwise.accumulate(dy, into: db, count: columns)
+                    } else {
+                        Elementwise.sumRows(dy, rows: rows, columns: columns, into: db)
+                        flops.add(FlopConvention.broadcastReduceBackward * Double(rows * columns), .backward)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// a ⊙ b, b of a's shape or broadcast over a's leading dims.
+    public func mul(_ a: Node, _ b: Node) -> Node {
+        let (rows, columns) = broadcastRows(a, b, "mul")
+        let withGrad = needsGrad(a, b)
+        let out = output(shape: shapes[a.index], withGrad: withGrad)
+        let pa = values[a.index], pb = values[b.index]
+        Elementwise.mulBroadcast(pa, pb, rows: rows, columns: columns, into: values[out.index])
+        flops.add(FlopConvention.mulForward * Double(rows * columns), .forward)
+        if withGrad {
+            let da = grads[a.index], db = grads[b.index], dy = grads[out.index]!
+            let flops = self.flops
+            record {
+                for r in 0..<rows {
+                    let dyr = dy + r * columns, ar = pa + r * columns
+                    if let da { let dar = da + r * columns; for c in 0..<columns { dar[c] += dyr[c] * pb[c] } }
+                    if let db { for c in 0..<columns { db[c] += dyr[c] * ar[c] } }
+                }
+                flops.add(FlopConvention.mulBackward * Double(rows * columns), .backward)
+            }
+        }
+        return out
+    }
+
+    public func relu(_ x: Node) -> Node {
+        let count = Graph.elementCount(shapes[x.index])
+        let withGrad = needsGrad(x)
+        let out = output(shape: shapes[x.index], withGrad: withGrad)
+        let px = values[x.index], py = values[out.index]
+        for i in 0..<count { py[i] = max(px[i], 0) }
+        flops.add(FlopConvention.reluForward * Double(count), .forward)
+        if withGrad {
+            let dx = grads[x.index]!, dy = grads[out.index]!
+            let flops = self.flops
+            record {
+                for i in 0..<count { dx[i] += py[i] > 0 ? dy[i] : 0 }
+                flops.add(FlopConvention.reluBackward * Double(count), .backward)
+            }
+        }
+        return out
+    }
+
+    /// GELU with the tanh approximation (PyTorch `approximate="tanh"`).
+    public func gelu(_ x: Node) -> Node {
+        let count = Graph.elementCount(shapes[x.index])
+        let withGrad = needsGrad(x)
+        let out = output(shape: shapes[x.index], withGrad: withGrad)
+        let px = values[x.index], py = values[out.index]
+        for i in 0..<count { py[i] = Elementwise.gelu(px[i]) }
+        flops.add(FlopConvention.geluForward * Double(count), .forward)
+        if withGrad {
+            let dx = grads[x.index]!, dy = grads[out.index]!
+            let flops = self.flops
+            record {
+                for i in 0..<count { dx[i] += dy[i] * Elementwise.geluDerivative(px[i]) }
+                flops.add(FlopConvention.geluBackward * Double(count), .backward)
+            }
+        }
+        return out
+    }
+
+    /// Inverted dropout: zero each element with probability p, scale survivors by 1/(1−p).
+    /// Identity (the same node) when not training or p == 0. One `rng.nextFloat()` per element.
+    public func dropout(_ x: Node, p: Float, rng: inout RNG) -> Node {
+        precondition(p >= 0 && p < 1, "dropout: p = \(p) must be in [0, 1)")
+        guard training && p > 0 else { return x }
+        let count = Graph.elementCount(shapes[x.index])
+        let withGrad = needsGrad(x)
+        let out = output(shape: shapes[x.index], withGrad: withGrad)
+        let mask = scratch(count)
+        let keepScale = 1 / (1 - p)
+        for i in 0..<count { mask[i] = rng.nextFloat() < p ? 0 : keepScale }
+        let px = values[x.index], py = values[out.index]
+        for i in 0..<count { py[i] = px[i] * mask[i] }
+        flops.add(FlopConvention.dropoutForward * Double(count), .forward)
+        if withGrad {
+            let dx = grads[x.index]!, dy = grads[out.index]!
+            let flops = self.flops
+            record {
+                for i in 0..<count { dx[i] += dy[i] * mask[i] }
+                flops.add(FlopConvention.dropoutBackward * Double(count), .backward)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019) with torch.optim's update rule:
+///   Adam:  g ← g + λ·p                     AdamW: p ← p − lr·λ·p   (decoupled, before the update)
+///   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
+///   p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)
+/// The moments m and v are each one contiguous allocation, parallel to the parameter buffer.
+public final class Adam {
+    public let parameters: ParameterSet
+    public var lr: Float
+    public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
+    public let decoupledWeightDecay: Bool
+    let flops: FlopCounter?
+    /// Steps taken so far (t in the bias corrections).
+    public private(set) var stepCount = 0
+    private let firstMoment: UnsafeMutablePointer<Float>
+    private let secondMoment: UnsafeMutablePointer<Float>
+
+    public init(parameters: ParameterSet, lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+                weightDecay: Float = 0, decoupledWeightDecay: Bool = false, flops: FlopCounter?) {
+        precondition(parameters.isFinalized, "Adam: finalize the ParameterSet first")
+        self.parameters = parameters
+        self.lr = lr
+        self.beta1 = beta1; self.beta2 = beta2; self.eps = eps
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+        self.flops = flops
+        firstMoment = ParameterSet.allocateAligned(parameters.count)
+        secondMoment = ParameterSet.allocateAligned(parameters.count)
+    }
+
+    deinit {
+        firstMoment.deallocate()
+        secondMoment.deallocate()
+    }
+
+    public func step() { step(lr: lr) }
+
+    public func step(lr: Float) {
+        stepCount += 1
+        let t = Float(stepCount)
+        let stepSize = lr / (1 - Foundation.pow(beta1, t))
+        let correction2Root = (1 - Foundation.pow(beta2, t)).squareRoot()
+        let p = parameters.valueStorage, g = parameters.gradStorage
+        let m = firstMoment, v = secondMoment
+        let (b1, b2, eps, wd) = (beta1, beta2, eps, weightDecay)
+        let count = parameters.count
+        if decoupledWeightDecay && wd != 0 {
+            let decay = 1 - lr * wd
+            for i in 0..<count { p[i] *= decay }
+        }
+        let l2 = decoupledWeightDecay ? 0 : wd
+        for i in 0..<count {
+            let grad = g[i] + l2 * p[i]
+            let mi = b1 * m[i] + (1 - b1) * grad
+            let vi = b2 * v[i] + (1 - b2) * grad * grad
+            m[i] = mi
+            v[i] = vi
+            p[i] -= stepSize * mi / (vi.squareRoot() / correction2Root + eps)
+        }
+        flops?.add((FlopConvention.adam + (wd != 0 ? FlopConvention.weightDecay : 0)) * Double(count), .optimizer)
+    }
+}
+
+/// SGD with momentum, torch.optim.SGD's rule (dampening 0, no Nesterov):
+///   g ← g + λ·p;  b ← g on the first step, else μ·b + g;  p ← p − lr·b.
+public final class SGD {
+    public let parameters: ParameterSet
+    public var lr: Float
+    public let momentum: Float, weightDecay: Float
+    let flops: FlopCounter?
+    private let momentumBuffer: UnsafeMutablePointer<Float>
+    private var started = false
+
+    public init(parameters: ParameterSet, lr: Float, momentum: Float = 0, weightDecay: Float = 0, flops: FlopCounter?) {
+        precondition(parameters.isFinalized, "SGD: finalize the ParameterSet first")
+        self.parameters = parameters
+        self.lr = lr
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.flops = flops
+        momentumBuffer = ParameterSet.allocateAligned(parameters.count)
+    }
+
+    deinit { momentumBuffer.deallocate() }
+
+    public func step() { step(lr: lr) }
+
+    public func step(lr: Float) {
+        let p = parameters.valueStorage, g = parameters.gradStorage, b = momentumBuffer
+        let (mu, wd, count) = (momentum, weightDecay, parameters.count)
+        let first = !started
+        started = true
+        for i in 0..<count {
+            var grad = g[i] + wd * p[i]
+            if mu != 0 {
+                b[i] = first ? grad : mu * b[i] + grad
+                grad = b[i]
+            }
+            p[i] -= lr * grad
+        }
+        let perParameter = FlopConvention.sgd + (mu != 0 ? FlopConvention.sgdMomentum : 0)
+            + (wd != 0 ? FlopConvention.weightDecay : 0)
+        flops?.add(perParameter * Double(count), .optimizer)
+    }
+}
+
+/// Global-norm gradient clipping (torch.nn.utils.clip_grad_norm_): if ‖g‖ > maxNorm, scale every
+/// gradient by maxNorm / (‖g‖ + 1e−6). Returns the norm before clipping. The sum of squares is
+/// accumulated in Double in a fixed order, so the result does not depend on the machine.
+@discardableResult
+public func clipGradNorm(_ parameters: ParameterSet, maxNorm: Float, flops: FlopCounter?) -> Float {
+    let g = parameters.gradStorage, count = parameters.count
+    var squares: Double = 0
+    for i in 0..<count { squares += Double(g[i]) * Double(g[i]) }
+    let norm = Float(squares.squareRoot())
+    flops?.add(FlopConvention.gradNorm * Double(count), .optimizer)
+    let coefficient = maxNorm / (norm + 1e-6)
+    if coefficient < 1 {
+        for i in 0..<count { g[i] *= coefficient }
+        flops?.add(FlopConvention.gradClip * Double(count), .optimizer)
+    }
+    return norm
+}
+
+/// Learning-rate schedules; `step` counts from 0.
+public enum LRSchedule: Sendable {
+    case constant(Float)
+    /// Linear warmup to `peak` over `warmup` steps (step s gets peak·(s+1)/warmup), then cosine
+    /// decay to `minLR` at step `total` (nanoGPT's schedule); `minLR` after that.
+    case warmupCosine(peak: Float, warmup: Int, total: Int, minLR: Float = 0)
+
+    public func lr(at step: Int) -> Float {
+        switch self {
+        case .constant(let value):
+            return value
+        case .warmupCosine(let peak, let warmup, let total, let minLR):
+            if step < warmup { return peak * Float(step + 1) / Float(warmup) }
+            if step >= total { return minLR }
+            let progress = Double(step - warmup) / Double(max(1, total - warmup))
+            let cosine = 0.5 * (1 + Foundation.cos(Double.pi * progress))
+            return minLR + Float(cosine) * (peak - minLR)
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import Corpus
+import Foundation
+import Models
+import TensorCore
+
+/// One run from initialization to test NLL: the step loop, its budgets, valid evaluations with
+/// best-weight snapshots, divergence detection and the record's results.
+///
+/// Randomness comes from three independent streams of the run's seed (initialization, window
+/// sampling, dropout), so changing how many draws one makes never shifts another.
+final class TrainingSession {
+    static let initializationStream: UInt64 = 0x494E_4954       // "INIT"
+    static let dropoutStream: UInt64 = 0x44_524F_504F_5554      // "DROPOUT"
+
+    let config: RunConfig
+    let corpus: LoadedCorpus
+    let model: any LanguageModel
+    let valid, test: EvaluationWindows
+    let progress: ((String) -> Void)?
+    private var sampler: TrainingWindowSampler
+    private var dropoutRNG: RNG
+    /// Training FLOPs only (forward, backward, optimizer); evaluation counts separately.
+    let flops = FlopCounter()
+    private let graph: Graph
+    private let evaluator: Evaluator
+    private let optimizer: OptimizerStep
+    private let schedule: LRSchedule
+
+    init(config: RunConfig, corpus: LoadedCorpus, sampler: TrainingWindowSampler,
+         valid: EvaluationWindows, test: EvaluationWindows, progress: ((String) -> Void)?) {
+        self.config = config
+        self.corpus = corpus
+        self.sampler = sampler
+        self.valid = valid
+        self.test = test
+        self.progress = progress
+        var initRNG = RNG(seed: config.seed, stream: Self.initializationStream)
+        model = makeLanguageModel(config.modelConfig(vocabularySize: corpus.vocabulary.count), initRNG: &initRNG)
+        dropoutRNG = RNG(seed: config.seed, stream: Self.dropoutStream)
+        graph = Graph(parameters: model.parameters, training: true, flops: flops)
+        evaluator = Evaluator(model: model, objective: config.predictedPositions)
+        optimizer = OptimizerStep(config, parameters: model.parameters, flops: flops)
+        schedule = config.schedule == .cosine
+            ? .warmupCosine(peak: Float(config.lr), warmup: config.warmupSteps, total: Self.plannedSteps(config))
+            : .constant(Float(config.lr))
+    }
+
+    /// Steps the epoch, token and step limits allow (a FLOP budget is only known as it runs).
+    static func plannedSteps(_ c: RunConfig) -> Int {
+        let perEpoch = (c.windowsPerEpoch + c.batchSize - 1) / c.batchSize
+        var steps = perEpoch * c.epochs
+        if let cap = c.maxSteps { steps = min(steps, cap) }
+        if let budget = c.tokenBudget {
+            let perStep = c.batchSize * (c.objective == .all ? c.context : 1)
+            steps = min(steps, (budget + perStep - 1) / perStep)
+        }
+        return max(1, steps)
+    }
+
+    /// Trains, evaluates and fills every result field of `record`.
+    func run(into record: inout RunRecord) {
+        let c = config
+        let targetsPerWindow = c.objective == .all ? c.context : 1
+        let parameterCounts = (total: model.parameterCount, nonEmbedding: model.nonEmbeddingParameterCount)
+        record.paramsTotal = parameterCounts.total
+        record.paramsNonEmbedding = parameterCounts.nonEmbedding
+
+        var batch = TrainingBatch(batchSize: c.batchSize, contextLength: c.context,
+                                  targets: c.objective == .all ? .all : .last)
+        var steps = 0, windows = 0, tokens = 0
+        var trainingSeconds = 0.0
+        var diverged: String? = nil
+        var best: (nll: Double, eval: Int, weights: [Float])? = nil
+        let plannedSteps = Self.plannedSteps(c)
+        var epochLossSum = 0.0, epochLossCount = 0
+
+        /// A valid evaluation: records it, keeps the best weights, reports progress.
+        func evaluateValid(epoch: Int) {
+            let nll = evaluator.nll(valid)
+            record.validNLL.append(nll)
+            record.validSteps.append(steps)
+            guard nll.isFinite else {
+                diverged = "valid NLL is \(nll) at step \(steps)"
+                return
+            }
+            if best == nil || nll < best!.nll {
+                best = (nll, record.validNLL.count - 1, c.restoreBest ? model.parameters.flatValues : [])
+            }
+            let trainLoss = epochLossCount > 0 ? epochLossSum / Double(epochLossCount) : .nan
+            epochLossSum = 0; epochLossCount = 0
+            let rate = trainingSeconds > 0 ? Double(windows) / trainingSeconds : 0
+            let remaining = rate > 0 ? Double(max(0, plannedSteps - steps) * c.batchSize) / rate : 0
+            progress?(String(format: "%@ epoch %d/%d step %d/%d  train %.4f  valid %.4f%@  %.0f windows/s  ETA %@",
+                             record.id, epoch + 1, c.epochs, steps, plannedSteps, trainLoss, nll,
+                             best?.eval == record.validNLL.count - 1 ? " (best)" : "", rate,
+                             Self.duration(remaining)))
+        }
+
+        training: for epoch in 0..<c.epochs {
+            var windowsLeft = c.windowsPerEpoch
+            var stopped = false
+            while windowsLeft > 0 {
+                let count = min(c.batchSize, windowsLeft)
+                sampler.fill(&batch, windows: count)
+                let started = Date()
+                let loss = step(batch, windows: count, lr: schedule.lr(at: steps))
+                trainingSeconds += Date().timeIntervalSince(started)
+                steps += 1; windows += count; tokens += count * targetsPerWindow; windowsLeft -= count
+                guard loss.isFinite else {
+                    diverged = "training loss is \(loss) at step \(steps)"
+                    break training
+                }
+                epochLossSum += Double(loss); epochLossCount += 1
+                stopped = reachedBudget(steps: steps, tokens: tokens)
+                if let every = c.evalEvery, steps % every == 0 {
+                    evaluateValid(epoch: epoch)
+                    if diverged != nil { break training }
+                }
+                if stopped { break }
+            }
+            let evaluatedNow = record.validSteps.last == steps
+            if c.evalEvery == nil || (stopped && !evaluatedNow) {
+                if !evaluatedNow { evaluateValid(epoch: epoch) }
+                if diverged != nil { break training }
+            }
+            if stopped { break }
+        }
+
+        record.steps = steps
+        record.windowsTrained = windows
+        record.tokensTrained = tokens
+        record.flopsForward = flops.forward
+        record.flopsBackward = flops.backward
+        record.flopsOptimizer = flops.optimizer
+        record.flopsExact = flops.total
+        record.flopsStudy = CostEstimate.flopsStudy(parametersTotal: parameterCounts.total,
+                                                    windowsTrained: windows, context: c.context)
+        record.flops6N = CostEstimate.flops6N(c, parametersNonEmbedding: parameterCounts.nonEmbedding,
+                                              windowsTrained: windows)
+        record.tokensPerSecond = trainingSeconds > 0 ? Double(tokens) / trainingSeconds : 0
+        record.gflopsPerSecond = trainingSeconds > 0 ? flops.total / trainingSeconds / 1e9 : 0
+
+        if let diverged {
+            record.status = .diverged
+            record.error = diverged
+            progress?("\(record.id) diverged: \(diverged)")
+            return
+        }
+        record.bestEval = best?.eval
+        if c.restoreBest, let best, !best.weights.isEmpty { model.parameters.flatValues = best.weights }
+        let testNLL = evaluator.nll(test)
+        record.testNLL = testNLL
+        guard testNLL.isFinite else {
+            record.status = .diverged
+            record.error = "test NLL is \(testNLL)"
+            return
+        }
+        switch corpus.level {
+        case .character: record.bitsPerChar = testNLL / log(2)
+        case .word: record.perplexity = exp(testNLL)
+        }
+        progress?(String(format: "%@ test NLL %.4f (%@)", record.id, testNLL,
+                         record.bitsPerChar.map { String(format: "%.4f bits/char", $0) }
+                            ?? String(format: "perplexity %.2f", record.perplexity ?? .nan)))
+    }
+
+    /// One optimizer step on the batch's first `windows` windows; returns the mean training loss.
+    func step(_ batch: TrainingBatch, windows: Int, lr: Float) -> Float {
+        let T = config.context
+        let inputs = windows == batch.batchSize ? batch.inputs : Array(batch.inputs[0..<(windows * T)])
+        let targetCount = config.objective == .all ? windows * T : windows
+        let targets = targetCount == batch.targets.count ? batch.targets : Array(batch.targets[0..<targetCount])
+        graph.reset()
+        model.parameters.zeroGrad()
+        let logits = model.logits(graph, tokens: inputs, batchSize: windows,
+                                  predicting: config.predictedPositions, dropoutRNG: &dropoutRNG)
+        let loss = graph.crossEntropy(logits, targets: targets)
+        let value = graph.scalar(loss)
+        guard value.isFinite else { return value }
+        graph.backward(loss)
+        if let clip = config.gradClip {
+            _ = clipGradNorm(model.parameters, maxNorm: Float(clip), flops: flops)
+        }
+        optimizer.step(lr: lr)
+        return value
+    }
+
+    /// Whether a token, FLOP or step budget has been reached (epochs end the loop by themselves).
+    func reachedBudget(steps: Int, tokens: Int) -> Bool {
+        if let cap = config.maxSteps, steps >= cap { return true }
+        if let budget = config.tokenBudget, tokens >= budget { return true }
+        if let budget = config.flopBudget, flops.total >= budget { return true }
+        return false
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
+            : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
+}
+
+/// The configured optimizer behind one `step(lr:)`.
+enum OptimizerStep {
+    case adam(Adam)
+    case sgd(SGD)
+
+    init(_ c: RunConfig, parameters: ParameterSet, flops: FlopCounter) {
+        switch c.optimizer {
+        case .adam, .adamw:
+            self = .adam(Adam(parameters: parameters, lr: Float(c.lr), beta1: Float(c.beta1), beta2: Float(c.beta2),
+                              weightDecay: Float(c.weightDecay), decoupledWeightDecay: c.optimizer == .adamw,
+                              flops: flops))
+        case .sgd:
+            self = .sgd(SGD(parameters: parameters, lr: Float(c.lr), momentum: Float(c.momentum),
+                            weightDecay: Float(c.weightDecay), flops: flops))
+        }
+    }
+
+    func step(lr: Float) {
+        switch self {
+        case .adam(let adam): adam.step(lr: lr)
+        case .sgd(let sgd): sgd.step(lr: lr)
+        }
+    }
+}
