@@ -98,7 +98,7 @@ final class MultiRankSweepTests: XCTestCase {
     func testKilledSweepResumesWithEveryJobOnceAndNoFinishedRecordChanged() throws {
         let out = scratch("killed")
         let arguments = ["run", Self.spec, "--out", out] + (try dataArguments())
-        let (process, _, _) = try SweepBinary.start(arguments, ranks: 2)
+        let process = try SweepBinary.start(arguments, ranks: 2).process
         let journalPath = Journal.journalPath(in: out)
         // Wait for a few finished records, then kill mpirun and every rank at once.
         var lines = 0

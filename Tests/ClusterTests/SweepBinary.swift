@@ -47,8 +47,9 @@ enum SweepBinary {
         return environment
     }
 
-    /// `lmsweep ARGS` with `ranks` > 0 under `mpirun -np ranks` (plus `mpiOptions`).
-    static func start(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = []) throws -> (Process, Pipe, Pipe) {
+    /// Starts `lmsweep ARGS` (under `mpirun -np ranks` plus `mpiOptions` when `ranks` > 0);
+    /// its stdout and stderr go to files, so a chatty child can never block on a full pipe.
+    static func start(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = []) throws -> (process: Process, stdout: String, stderr: String) {
         let process = Process()
         if ranks > 0 {
             guard let mpirun else { throw XCTSkip("mpirun is not installed") }
@@ -60,24 +61,29 @@ enum SweepBinary {
         }
         process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: repository)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let base = NSTemporaryDirectory() + "lmsweep-child-\(UUID().uuidString.prefix(8))"
+        let stdout = base + ".out", stderr = base + ".err"
+        _ = FileManager.default.createFile(atPath: stdout, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
         try process.run()
-        return (process, out, err)
+        return (process, stdout, stderr)
     }
 
-    static func run(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = []) throws -> Result {
-        let (process, out, err) = try start(arguments, ranks: ranks, mpiOptions: mpiOptions)
-        // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
-        var errData = Data()
-        let errReader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        errReader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+    static func run(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = [], timeout: Double = 120) throws -> Result {
+        let (process, stdout, stderr) = try start(arguments, ranks: ranks, mpiOptions: mpiOptions)
+        // A hang is a failure, not a stuck CI job: every sweep here takes seconds.
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning {
+            killTree(process.processIdentifier)
+            XCTFail("lmsweep \(arguments.joined(separator: " ")) on \(ranks) ranks did not finish in \(Int(timeout)) s")
+        }
         process.waitUntilExit()
-        while !errReader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(status: process.terminationStatus,
+                      stdout: (try? String(contentsOfFile: stdout, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")
     }
 
     /// SIGKILL a process and every descendant (mpirun and its ranks), by pid, children first:
