@@ -25,9 +25,22 @@ final class Coordinator {
         self.log = log
     }
 
+    /// What the session cost: wall time, and the coordinating thread's own CPU time (MPI
+    /// polling, decoding, journaling), which must stay a small fraction of a core.
+    struct Timing {
+        let wallSeconds: Double
+        let coordinatorCPUSeconds: Double
+    }
+    private(set) var timing = Timing(wallSeconds: 0, coordinatorCPUSeconds: 0)
+
     /// Runs the queue to the end; returns the records received in this session.
     func run() throws -> [RunRecord] {
         let workers = (communicator?.size ?? 1) - 1
+        let started = Date(), startedCPU = Self.threadCPUSeconds()
+        defer {
+            timing = Timing(wallSeconds: Date().timeIntervalSince(started),
+                            coordinatorCPUSeconds: Self.threadCPUSeconds() - startedCPU)
+        }
         local.start()
         while !(local.stopped && stoppedWorkers.count == workers) {
             var handled = false
@@ -61,6 +74,14 @@ final class Coordinator {
             if !handled { Thread.sleep(forTimeInterval: pollInterval) }
         }
         return queue.received
+    }
+
+    /// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`): the main thread's share only,
+    /// not rank 0's trainer thread.
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     private func assign(to rank: Int) throws {

@@ -13,6 +13,18 @@ public struct SweepOutcome {
     public let journalPath: String
     public let csvPath: String
     public let markdownPath: String
+    public let ranks: Int
+    /// Wall time of the session, first job handed out to last record journaled.
+    public let wallSeconds: Double
+    /// CPU time of rank 0's coordinating thread over the session.
+    public let coordinatorCPUSeconds: Double
+
+    /// The best any schedule could do with these runs on these ranks: total run time / ranks,
+    /// or the longest run if that is longer.
+    public var idealSeconds: Double {
+        let times = records.map(\.wallSeconds)
+        return max(times.reduce(0, +) / Double(max(ranks, 1)), times.max() ?? 0)
+    }
 }
 
 /// `lmsweep run`: starts MPI when launched by `mpirun` (otherwise a world of one, same code
@@ -52,9 +64,10 @@ public enum SweepLauncher {
             + "\(plan.pending.count) to run on \(size) rank\(size == 1 ? "" : "s")")
         let host = communicator?.processorName ?? ProcessInfo.processInfo.hostName
         let records: [RunRecord]
+        let coordinator = Coordinator(communicator: communicator, prepared: prepared, runner: runner, host: host,
+                                      pollInterval: pollInterval, log: log)
         do {
-            records = try Coordinator(communicator: communicator, prepared: prepared, runner: runner, host: host,
-                                      pollInterval: pollInterval, log: log).run()
+            records = try coordinator.run()
         } catch {
             // The journal holds every record received so far; end every rank now, not at a hang.
             log("error: \(error)")
@@ -64,6 +77,8 @@ public enum SweepLauncher {
         let paths = try prepared.writeResults(warn: log)
         return SweepOutcome(name: prepared.spec.name, totalJobs: prepared.jobs.count, skipped: plan.done.count,
                             records: records, journalPath: prepared.journal.path,
-                            csvPath: paths.csv, markdownPath: paths.markdown)
+                            csvPath: paths.csv, markdownPath: paths.markdown, ranks: size,
+                            wallSeconds: coordinator.timing.wallSeconds,
+                            coordinatorCPUSeconds: coordinator.timing.coordinatorCPUSeconds)
     }
 }

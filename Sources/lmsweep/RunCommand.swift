@@ -65,6 +65,12 @@ struct RunCommand: ParsableCommand {
         let failed = outcome.records.filter { $0.status != .ok }.count
         print("sweep \(outcome.name): \(outcome.records.count) runs this session (\(failed) failed or diverged), "
               + "\(outcome.skipped) from the journal, \(outcome.totalJobs) jobs in the spec")
+        if !outcome.records.isEmpty {
+            let wall = outcome.wallSeconds
+            print(String(format: "time: %.2f s on %d rank%@; ideal %.2f s (run times / ranks, or the longest run); "
+                         + "coordinator %.3f s CPU (%.2f%% of a core)", wall, outcome.ranks, outcome.ranks == 1 ? "" : "s",
+                         outcome.idealSeconds, outcome.coordinatorCPUSeconds, 100 * outcome.coordinatorCPUSeconds / max(wall, 1e-9)))
+        }
         print("journal: \(outcome.journalPath)")
         print("results: \(outcome.csvPath)")
         print("results: \(outcome.markdownPath)")
