@@ -17,10 +17,10 @@ struct PlanCommand: ParsableCommand {
     @Argument(help: "The sweep spec (YAML, or JSON).")
     var spec: String
 
-    @Option(help: "Ranks to predict the wall time for.")
+    @Option(help: ArgumentHelp("Ranks to predict the wall time for.", valueName: "n"))
     var ranks = 1
 
-    @Option(help: ArgumentHelp("Output folder whose journal marks finished jobs.", discussion: "Default: results/NAME.", valueName: "folder"))
+    @Option(help: ArgumentHelp("Output folder whose journal marks finished jobs (default: results/NAME).", valueName: "folder"))
     var out: String?
 
     func validate() throws {

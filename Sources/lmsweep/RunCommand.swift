@@ -28,16 +28,16 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The sweep spec (YAML, or JSON), e.g. sweeps/smoke.yaml.")
     var spec: String
 
-    @Option(help: ArgumentHelp("Output folder for the journal and tables.", discussion: "Default: results/NAME, NAME from the spec.", valueName: "folder"))
+    @Option(help: ArgumentHelp("Output folder for the journal and tables (default: results/NAME, NAME from the spec).", valueName: "folder"))
     var out: String?
 
     @Flag(help: "Run again the jobs whose journal status is failed or diverged.")
     var retryFailed = false
 
-    @Option(help: "OpenBLAS threads per rank (one rank per core wants 1).")
+    @Option(help: ArgumentHelp("OpenBLAS threads per rank (one rank per core wants 1).", valueName: "n"))
     var blasThreads = 1
 
-    @Option(help: ArgumentHelp("Dataset folder.", discussion: "Default: $LMSWEEP_DATA, then ./data.", valueName: "folder"))
+    @Option(help: ArgumentHelp("Dataset folder (default: $LMSWEEP_DATA, then ./data).", valueName: "folder"))
     var dataDir: String?
 
     @Flag(help: "Also print each run's per-epoch progress, prefixed with its rank.")
