@@ -100,27 +100,11 @@ private struct Expander {
     /// Does every key of an exclude rule have the same value in `config` (as configured,
     /// before canonicalization)?
     static func matches(_ config: RunConfig, _ rule: ConfigPatch) -> Bool {
-        let fields = jsonFields(config)
+        let fields = SpecFields.json(config)
         return rule.settings.allSatisfy { setting in
             guard let ruleConfig = Self.config([setting]) else { return false }
-            return jsonFields(ruleConfig)[setting.key] == fields[setting.key]
+            return SpecFields.json(ruleConfig)[setting.key] == fields[setting.key]
         }
-    }
-
-    /// Each field of a config as its JSON text ("null" when unset), for value comparison.
-    static func jsonFields(_ config: RunConfig) -> [String: String] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(config),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        var fields: [String: String] = [:]
-        for key in RunConfig.keys {
-            let value = object[key] ?? NSNull()
-            let text = (try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]))
-                .map { String(decoding: $0, as: UTF8.self) } ?? ""
-            fields[key] = text
-        }
-        return fields
     }
 
     /// A context must leave at least one target in every split the run reads
@@ -132,5 +116,24 @@ private struct Expander {
         guard let (split, length) = splits.min(by: { $0.1 < $1.1 }), config.context >= length else { return [] }
         return [ConfigIssue(key: "context", value: "\(config.context)",
                             message: "longer than the \(split) split of \(config.dataset.rawValue) (\(length) tokens)")]
+    }
+}
+
+/// A config's fields one by one, for comparing values (exclude rules) and showing them.
+enum SpecFields {
+    /// Each field as its JSON text (`0.001`, `"rope"`, `[64,64]`; `null` when unset).
+    static func json(_ config: RunConfig) -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(config),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        var fields: [String: String] = [:]
+        for key in RunConfig.keys {
+            let value = object[key] ?? NSNull()
+            let text = (try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]))
+                .map { String(decoding: $0, as: UTF8.self).dropFirst().dropLast() }.map(String.init) ?? ""
+            fields[key] = text
+        }
+        return fields
     }
 }

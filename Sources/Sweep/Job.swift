@@ -47,6 +47,22 @@ public struct Job: Hashable, Sendable {
         return parts.joined(separator: " ")
     }
 
+    /// Keys the summary leaves out whose values differ between `jobs` (learning rate, budget,
+    /// ...), so that a table of jobs never shows two identical-looking rows.
+    public static func varyingKeys(_ jobs: [Job]) -> [String] {
+        let shown: Set<String> = ["dataset", "arch", "context", "depth", "hidden", "heads", "positions", "d_model", "seed"]
+        let fields = jobs.map { SpecFields.json($0.config) }
+        return RunConfig.keys.filter { key in
+            !shown.contains(key) && Set(fields.map { $0[key] ?? "" }).count > 1
+        }
+    }
+
+    /// ``summary`` plus `key=value` for each of `keys`.
+    public func summary(with keys: [String]) -> String {
+        let fields = SpecFields.json(config)
+        return ([summary] + keys.map { "\($0)=\(fields[$0] ?? "null")" }).joined(separator: " ")
+    }
+
     /// Largest predicted cost first (longest-processing-time-first: the last job to start is
     /// a short one, which keeps the makespan near total/N); ties by id so every rank and every
     /// rerun agrees on the order.

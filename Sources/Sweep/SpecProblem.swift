@@ -17,7 +17,7 @@ public struct SpecProblem: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         let place = line > 0 ? "\(file):\(line)" : file
         let what = value.isEmpty ? key : "\(key) = \(value)"
-        return "\(place): \(what): \(message)"
+        return what.isEmpty ? "\(place): \(message)" : "\(place): \(what): \(message)"
     }
 }
 

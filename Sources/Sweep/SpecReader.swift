@@ -199,7 +199,7 @@ struct SpecReader {
             report(value, key: path, "expected \(Self.expectation(for: key, error: error))")
             return nil
         }
-        if case .scalar(let scalar) = value, scalar.tag == Tag(.null) {
+        if value.null != nil && Self.requiredValueKeys.contains(key) {
             report(value, key: path, "needs a value (leave the key out to keep the default)")
             return nil
         }
@@ -251,6 +251,14 @@ struct SpecReader {
         E.allCases.map(\.rawValue).joined(separator: ", ")
     }
 
+    /// Keys that are not optional in ``RunConfig``: there `null` would silently mean "the
+    /// default", so it is an error. (For optional keys null is a value: `ffn_width: null` is 4·d.)
+    static let requiredValueKeys: Set<String> = [
+        "dataset", "convention", "arch", "context", "d_model", "objective", "optimizer", "lr",
+        "weight_decay", "beta1", "beta2", "momentum", "schedule", "warmup_steps", "batch_size", "seed",
+        "epochs", "windows_per_epoch", "eval_mode", "restore_best",
+    ]
+
     static let enumChoices: [String: String] = [
         "dataset": choices(RunConfig.Dataset.self), "convention": choices(RunConfig.Convention.self),
         "arch": choices(RunConfig.Architecture.self), "positions": choices(RunConfig.Positions.self),
@@ -270,7 +278,7 @@ struct SpecReader {
             case "Double", "Float": return "a number"
             case "Bool": return "true or false"
             case "String": return "text"
-            default: return name.contains("Array") || name.contains("Int]") ? "a list of integers" : name
+            default: return name.contains("Array") || name.contains("Sequence") || name.contains("]") ? "a list of integers" : name
             }
         }
         if case DecodingError.dataCorrupted = error { return "a value of the right type for \(key)" }

@@ -46,9 +46,10 @@ struct PlanCommand: ParsableCommand {
         print("sweep \(sweep.name) (\(sweep.file)): \(jobs.count) jobs")
         let header = ["id", "run", "params", "pred. FLOPs", "pred. time", "status"]
         var rows: [[String]] = []
+        let varying = Job.varyingKeys(jobs)
         for job in jobs {
             let status = finished[job.id].map { $0.status.rawValue } ?? "pending"
-            rows.append([job.id, job.summary, "\(job.parameters)", ResultsTable.sci(job.predictedFLOPs),
+            rows.append([job.id, job.summary(with: varying), "\(job.parameters)", ResultsTable.sci(job.predictedFLOPs),
                          SweepProgress.duration(cost.seconds(job.predictedFLOPs)), status])
         }
         printTable(header: header, rows: rows)

@@ -53,6 +53,13 @@ final class SpecValidationTests: XCTestCase {
         XCTAssertEqual(found[2].key, "axes.arch[1]")
     }
 
+    func testNullForARequiredKeyAndAScalarForAListAreReported() {
+        let found = problems("name: x\nbase:\n  arch: mlp\n  context:\n  hidden: 64\n  ffn_width: null\n")
+        XCTAssertEqual(found.map(\.line), [4, 5], "\(found)")
+        XCTAssertEqual(found[0].message, "needs a value (leave the key out to keep the default)")
+        XCTAssertEqual(found[1].message, "expected a list of integers")
+    }
+
     func testAxisThatIsNotAListIsReported() {
         let found = problems("name: x\naxes:\n  context: 32\n")
         XCTAssertEqual(found.map(\.line), [3])
