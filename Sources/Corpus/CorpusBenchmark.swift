@@ -1,7 +1,8 @@
 import Foundation
 
 /// The corpus figures `lmsweep bench` prints: WikiText-2 train read and tokenized (target
-/// < 0.3 s in a release build) and one 64 × 128 training batch assembled (target < 50 µs).
+/// < 0.3 s in a release build), its SHA-256 (`lmsweep data verify`), and one 64 × 128 training
+/// batch assembled (target < 50 µs).
 public enum CorpusBenchmark {
     /// One line per measurement. Reads the data from `location`; throws its errors unchanged.
     public static func run(location: DataLocation = .resolve()) throws -> [String] {
@@ -21,6 +22,11 @@ public enum CorpusBenchmark {
         }
         var lines = [String(format: "corpus  wikitext2 train read+tokenize (%.1f MB, %d tokens): %.1f ms  (target < 300 ms)",
                             Double(trainFile.byteCount) / 1e6, trainTokens.count, tokenizeSeconds * 1e3)]
+
+        let bytes = try location.read(trainFile)
+        let hashing = clock.measure { _ = SHA256.digest(of: bytes) }
+        lines.append(String(format: "corpus  sha256 of wikitext2 train: %.1f ms (%.0f MB/s)",
+                            hashing.seconds * 1e3, Double(bytes.count) / 1e6 / hashing.seconds))
 
         for targets in WindowTargets.allCases {
             var sampler = try TrainingWindowSampler(tokens: trainTokens, contextLength: 128, seed: 1)

@@ -1,4 +1,5 @@
-/// How a split is evaluated. Raw names match run configs' `eval_mode`.
+/// How a split is evaluated; the cases are run configs' `eval_mode` (`study`, `full`) with their
+/// parameters (`eval_windows`, `eval_stride`).
 public enum EvaluationMode: Sendable, Equatable {
     /// The study's protocol: the first `windows` windows of the split at stride 1, last position
     /// only (window i = tokens[i ..< i+T], target tokens[i+T]). Fewer when the split is shorter.

@@ -1,6 +1,7 @@
 /// Word-level tokenization of PTB and WikiText-2: whitespace-separated tokens, vocabulary from
 /// the train split only, ids in order of first appearance (as PyTorch's word_language_model
-/// numbers them). With `endOfLine`, an `<eos>` follows every line: `line.split() + ['<eos>']`.
+/// numbers them, except that `<eos>` is always id 0). With `endOfLine`, an `<eos>` follows every
+/// line: `line.split() + ['<eos>']`.
 ///
 /// "Whitespace" is ASCII whitespace (space, \t, \n, \v, \f, \r), Python's `bytes.split()`; the
 /// published files contain no other whitespace, so this equals the README's `str.split()` counts.
@@ -39,8 +40,7 @@ struct WordTokenizer {
         var hash: UInt64 = Self.fnvOffset
         var wordBegin = -1
         var line = 1
-        for position in 0..<bytes.count {
-            let byte = bytes[position]
+        for (position, byte) in bytes.enumerated() {
             let isSpace = byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
             if !isSpace {
                 if wordBegin < 0 { wordBegin = position; hash = Self.fnvOffset }
@@ -48,7 +48,7 @@ struct WordTokenizer {
                 continue
             }
             if wordBegin >= 0 {
-                ids.append(try intern(bytes, wordBegin, position, hash: hash, growing: growing, path: path, line: line))
+                ids.append(try id(bytes, wordBegin, position, hash: hash, growing: growing, path: path, line: line))
                 wordBegin = -1
             }
             if byte == 0x0A {
@@ -57,7 +57,7 @@ struct WordTokenizer {
             }
         }
         if wordBegin >= 0 {
-            ids.append(try intern(bytes, wordBegin, bytes.count, hash: hash, growing: growing, path: path, line: line))
+            ids.append(try id(bytes, wordBegin, bytes.count, hash: hash, growing: growing, path: path, line: line))
         }
         // A last line without its newline is still a line (Python's file iteration yields it).
         if endOfLine, let last = bytes.last, last != 0x0A { ids.append(endOfLineID) }
@@ -70,22 +70,16 @@ struct WordTokenizer {
     private mutating func internWord(_ word: String, path: String) throws -> Int32 {
         let bytes = Array(word.utf8)
         let hash = bytes.reduce(Self.fnvOffset) { ($0 ^ UInt64($1)) &* Self.fnvPrime }
-        return try intern(bytes, 0, bytes.count, hash: hash, growing: true, path: path, line: 0)
+        return try id(bytes, 0, bytes.count, hash: hash, growing: true, path: path, line: 0)
     }
 
-    /// The id of `bytes[begin..<end]`, adding it when `growing`.
+    /// The id of `bytes[begin..<end]`, adding it when `growing`; else an out-of-vocabulary error.
     @inline(__always)
-    private mutating func intern(_ bytes: [UInt8], _ begin: Int, _ end: Int, hash: UInt64,
-                                 growing: Bool, path: String, line: Int) throws -> Int32 {
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let entry = slots[slot]
-            if entry == 0 { break }
-            let id = Int(entry) - 1
-            if wordHash[id] == hash && matches(id, bytes, begin, end) { return Int32(id) }
-            slot = (slot + 1) & mask
-        }
+    private mutating func id(_ bytes: [UInt8], _ begin: Int, _ end: Int, hash: UInt64,
+                             growing: Bool, path: String, line: Int) throws -> Int32 {
+        let slot = findSlot(bytes, begin, end, hash: hash)
+        let entry = slots[slot]
+        if entry != 0 { return entry - 1 }
         guard growing else {
             throw CorpusError.outOfVocabulary(word: String(decoding: bytes[begin..<end], as: UTF8.self),
                                               path: path, line: line)
@@ -97,6 +91,20 @@ struct WordTokenizer {
         slots[slot] = Int32(id + 1)
         if 2 * wordCount > slots.count { rehash() }
         return Int32(id)
+    }
+
+    /// The slot holding `bytes[begin..<end]`, or the empty slot where it belongs (linear probing).
+    @inline(__always)
+    private func findSlot(_ bytes: [UInt8], _ begin: Int, _ end: Int, hash: UInt64) -> Int {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = slots[slot]
+            if entry == 0 { return slot }
+            let id = Int(entry) - 1
+            if wordHash[id] == hash && matches(id, bytes, begin, end) { return slot }
+            slot = (slot + 1) & mask
+        }
     }
 
     @inline(__always)
