@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Sweep", "Training"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -9,6 +9,10 @@ public protocol LanguageModel: AnyObject {
     /// Parameters that are lookup tables (token and position embeddings); the rest are
     /// "non-embedding" parameters in Kaplan et al.'s (2020) sense.
     var embeddingParameterNames: Set<String> { get }
+    /// The model's tensors as PyTorch names them (views into `parameters`' flat buffer), for
+    /// weights I/O. Usually the parameters themselves; the transformer merges its q, k, v rows
+    /// into `in_proj_weight` and `in_proj_bias`.
+    var tensorLayout: [TensorLayout] { get }
     /// Whether the model can predict every position of a window (sequence models only).
     var supportsAllPositions: Bool { get }
 
@@ -19,7 +23,20 @@ public protocol LanguageModel: AnyObject {
                 dropoutRNG: inout RNG) -> Node
 }
 
+/// One named tensor of a model: a view of `count` floats at `offset` in the flat parameter buffer.
+public struct TensorLayout: Hashable, Sendable {
+    public let name: String
+    public let shape: [Int]
+    public let offset: Int
+    public var count: Int { shape.reduce(1, *) }
+    public init(name: String, shape: [Int], offset: Int) { self.name = name; self.shape = shape; self.offset = offset }
+}
+
 extension LanguageModel {
+    public var tensorLayout: [TensorLayout] {
+        parameters.entries.map { TensorLayout(name: $0.name, shape: $0.shape, offset: $0.offset) }
+    }
+
     /// Total scalar parameters.
     public var parameterCount: Int { parameters.count }
 

@@ -49,9 +49,21 @@ public struct ModelConfig: Hashable, Sendable, Codable {
 }
 
 /// Which positions of a window the model predicts.
-public enum PredictedPositions: String, Sendable {
+public enum PredictedPositions: Hashable, Sendable {
     /// Only the token after the window (the study's objective): logits (B, V).
     case last
     /// Every position's next token (standard language modelling): logits (B·T, V).
     case all
+    /// The last k positions of every window (sliding-window evaluation scores only the tokens
+    /// a window adds): logits (B·k, V), window-major. Sequence models only.
+    case lastPositions(Int)
+
+    /// Predicted positions per window.
+    public func count(contextLength: Int) -> Int {
+        switch self {
+        case .last: return 1
+        case .all: return contextLength
+        case .lastPositions(let k): return k
+        }
+    }
 }

@@ -7,10 +7,9 @@ extension LanguageModel {
     /// Every parameter as a named tensor, in registration order (PyTorch's `state_dict` order).
     public func weightTensors() -> [Safetensors.Tensor] {
         let flat = parameters.flatValues
-        return parameters.entries.map { entry in
-            let count = entry.shape.reduce(1, *)
-            return Safetensors.Tensor(name: entry.name, shape: entry.shape,
-                                      values: Array(flat[entry.offset..<(entry.offset + count)]))
+        return tensorLayout.map { entry in
+            Safetensors.Tensor(name: entry.name, shape: entry.shape,
+                               values: Array(flat[entry.offset..<(entry.offset + entry.count)]))
         }
     }
 
@@ -23,12 +22,13 @@ extension LanguageModel {
     /// misshapen tensor is an error naming the file and the tensor; nothing is half-loaded.
     public func loadWeights(_ tensors: [Safetensors.Tensor], from path: String) throws {
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let expected = Set(parameters.entries.map(\.name))
+        let layout = tensorLayout
+        let expected = Set(layout.map(\.name))
         if let extra = tensors.first(where: { !expected.contains($0.name) }) {
             throw Safetensors.FormatError(path: path, message: "tensor '\(extra.name)' is not a parameter of this \(config.architecture.rawValue) model")
         }
         var flat = parameters.flatValues
-        for entry in parameters.entries {
+        for entry in layout {
             guard let tensor = byName[entry.name] else {
                 throw Safetensors.FormatError(path: path, message: "tensor '\(entry.name)' is missing")
             }

@@ -17,7 +17,8 @@ public enum Safetensors {
     public struct FormatError: Error, CustomStringConvertible {
         public let path: String
         public let message: String
-        public var description: String { "\(path): not a valid F32 safetensors file: \(message)" }
+        public init(path: String, message: String) { self.path = path; self.message = message }
+        public var description: String { "\(path): \(message)" }
     }
 
     /// The file's bytes for `tensors`, in the given order, with optional string metadata.
@@ -65,7 +66,7 @@ public enum Safetensors {
 
     public static func decode(_ data: Data, path: String = "<memory>") throws -> (tensors: [Tensor], metadata: [String: String]) {
         let bytes = [UInt8](data)
-        func fail(_ message: String) -> FormatError { FormatError(path: path, message: message) }
+        func fail(_ message: String) -> FormatError { FormatError(path: path, message: "not a valid F32 safetensors file: " + message) }
         guard bytes.count >= 8 else { throw fail("\(bytes.count) bytes, shorter than the 8-byte header length") }
         let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(bytes.count - 8) else {

@@ -27,7 +27,12 @@ public final class TransformerModel: LanguageModel {
     public var supportsAllPositions: Bool { true }
 
     struct Block {
-        let inProjWeight, inProjBias, outProjWeight, outProjBias: Parameter
+        /// The rows of nn.MultiheadAttention's packed in-projection, registered one after the
+        /// other so that together they are exactly `in_proj_weight` (3d, d) and `in_proj_bias`
+        /// (3d) in memory (see ``tensorLayout``). Separate handles let the last block project
+        /// keys and values for every position but the query for the last position only.
+        let qWeight, kWeight, vWeight, qBias, kBias, vBias: Parameter
+        let outProjWeight, outProjBias: Parameter
         let ln1Weight, ln1Bias, ln2Weight, ln2Bias: Parameter
         let ff0Weight, ff0Bias, ff2Weight, ff2Bias: Parameter
     }
@@ -47,10 +52,16 @@ public final class TransformerModel: LanguageModel {
         blocks = (0..<config.depth).map { i in
             let n = "blocks.\(i)"
             // nn.MultiheadAttention._reset_parameters: xavier_uniform on the packed (3d, d)
-            // in-projection, zero biases; out_proj keeps nn.Linear's weight init.
+            // in-projection (fan-out 3d for every row), zero biases; out_proj keeps nn.Linear's
+            // weight init. Registered in rows q, k, v order, so the draws are those of one (3d, d) matrix.
+            let xavier = Initializer.xavierUniform(fanIn: d, fanOut: 3 * d)
             return Block(
-                inProjWeight: p.add("\(n).attn.in_proj_weight", shape: [3 * d, d], initializer: .xavierUniform(fanIn: d, fanOut: 3 * d)),
-                inProjBias: p.add("\(n).attn.in_proj_bias", shape: [3 * d], initializer: .zeros),
+                qWeight: p.add("\(n).attn.\(Self.packedRows[0])", shape: [d, d], initializer: xavier),
+                kWeight: p.add("\(n).attn.\(Self.packedRows[1])", shape: [d, d], initializer: xavier),
+                vWeight: p.add("\(n).attn.\(Self.packedRows[2])", shape: [d, d], initializer: xavier),
+                qBias: p.add("\(n).attn.\(Self.packedRows[3])", shape: [d], initializer: .zeros),
+                kBias: p.add("\(n).attn.\(Self.packedRows[4])", shape: [d], initializer: .zeros),
+                vBias: p.add("\(n).attn.\(Self.packedRows[5])", shape: [d], initializer: .zeros),
                 outProjWeight: p.add("\(n).attn.out_proj.weight", shape: [d, d], initializer: .linearWeight(fanIn: d)),
                 outProjBias: p.add("\(n).attn.out_proj.bias", shape: [d], initializer: .zeros),
                 ln1Weight: p.add("\(n).ln1.weight", shape: [d], initializer: .ones),
@@ -73,13 +84,23 @@ public final class TransformerModel: LanguageModel {
         let (T, d) = (config.contextLength, config.dModel)
         var x = g.embedding(g.param(tokens), tokens: windowTokens, shape: [B, T])   // (B, T, d)
         if let positions { x = g.add(x, g.param(positions)) }                      // + (T, d) per window
+        let predicted = predicting.count(contextLength: T)
+        precondition(predicted >= 1 && predicted <= T, "cannot predict \(predicted) of \(T) positions")
         var h: Node
-        if predicting == .last {
+        if predicted == 1 {
             for block in blocks.dropLast() { x = fullBlock(g, block, x, &dropoutRNG) }
             h = lastPositionBlock(g, blocks[blocks.count - 1], x, &dropoutRNG)    // (B, d)
         } else {
             for block in blocks { x = fullBlock(g, block, x, &dropoutRNG) }
-            h = g.reshape(x, [B * T, d])                                           // (B·T, d)
+            if predicted < T {
+                // The last k positions of each window, as one piece when k divides T, else
+                // position by position.
+                let flat = g.reshape(x, [B, T * d])
+                x = T % predicted == 0 ? g.chunk(flat, T / predicted).last!                     // (B, k·d)
+                    : g.concat(Array(g.chunk(flat, T).suffix(predicted)), axis: 1)
+
+            }
+            h = g.reshape(x, [B * predicted, d])                                   // (B·k, d)
         }
         h = g.layerNorm(h, weight: g.param(lnFWeight), bias: g.param(lnFBias))
         return g.linear(h, weight: g.param(headWeight ?? tokens), bias: g.param(headBias)) // (·, V)
@@ -120,35 +141,79 @@ public final class TransformerModel: LanguageModel {
         }
     }
 
-    /// Causal multi-head self-attention with `nn.MultiheadAttention`'s packed projections.
+    /// Causal multi-head self-attention with `nn.MultiheadAttention`'s projections.
     /// x (B, T, d) → (B, T, d), or (B, d) for the last position alone.
     func selfAttention(_ g: Graph, _ b: Block, _ x: Node, lastOnly: Bool, _ rng: inout RNG) -> Node {
-        let H = config.heads
-        let qkv = g.linear(x, weight: g.param(b.inProjWeight), bias: g.param(b.inProjBias)) // (B, T, 3d)
-        let parts = g.chunk(qkv, 3)                                                        // q, k, v: (B, T, d)
-        var (q, k, v) = (g.splitHeads(parts[0], heads: H), g.splitHeads(parts[1], heads: H),
-                         g.splitHeads(parts[2], heads: H))                                  // (B, H, T, D)
-        if config.positions == .rope { q = g.rope(q); k = g.rope(k) }
-        if lastOnly {
-            let y = lastQueryAttention(g, q: q, k: k, v: v, &rng)                           // (B, d)
-            return g.linear(y, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias))
+        let (H, p) = (config.heads, config.dropout)
+        let rope = config.positions == .rope
+        func outProjection(_ y: Node) -> Node { g.linear(y, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias)) }
+        if !lastOnly && !rope {
+            // One GEMM against the packed (3d, d) in-projection (a copy of 3d² weights, far
+            // smaller than the activations) feeds the fused attention, which reads heads in place.
+            let weight = g.concat([g.param(b.qWeight), g.param(b.kWeight), g.param(b.vWeight)], axis: 0) // (3d, d)
+            let bias = g.concat([g.param(b.qBias), g.param(b.kBias), g.param(b.vBias)], axis: 0)         // (3d)
+            let qkv = g.linear(x, weight: weight, bias: bias)                                            // (B, T, 3d)
+            return outProjection(g.attention(qkv: qkv, heads: H, causal: true, dropout: p, rng: &rng))   // (B, T, d)
         }
-        let y = g.attention(q: q, k: k, v: v, causal: true, dropout: config.dropout, rng: &rng) // (B, H, T, D)
-        return g.linear(g.mergeHeads(y), weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias))
+        func heads(_ weight: Parameter, _ bias: Parameter) -> Node {                                   // (B, H, T, D)
+            g.splitHeads(g.linear(x, weight: g.param(weight), bias: g.param(bias)), heads: H)
+        }
+        let v = heads(b.vWeight, b.vBias)
+        var k = heads(b.kWeight, b.kBias)
+        if rope { k = g.rope(k) }
+        if !lastOnly {
+            let q = g.rope(heads(b.qWeight, b.qBias))
+            return outProjection(g.mergeHeads(g.attention(q: q, k: k, v: v, causal: true, dropout: p, rng: &rng)))
+        }
+        let query: Node                                                                                  // (B, d)
+        if rope {
+            // RoPE rotates by position: rotate every query, then read the last one.
+            let q = g.rope(heads(b.qWeight, b.qBias))
+            let s = g.shape(q)                                                                           // (B, H, T, D)
+            query = g.reshape(g.lastPosition(g.reshape(q, [s[0] * H, s[2], s[3]])), [s[0], H * s[3]])
+        } else {
+            query = g.linear(g.lastPosition(x), weight: g.param(b.qWeight), bias: g.param(b.qBias))
+        }
+        return outProjection(lastQueryAttention(g, query: query, k: k, v: v, &rng))                     // (B, d)
     }
 
     /// Attention for the last query alone, which sees every key (so no mask is needed):
-    /// softmax(q_T·Kᵀ/√D)·V per (batch, head). q, k, v (B, H, T, D) → (B, H·D) with heads
-    /// concatenated as `mergeHeads` does. Dropout on the probabilities as in the full kernel.
-    func lastQueryAttention(_ g: Graph, q: Node, k: Node, v: Node, _ rng: inout RNG) -> Node {
-        let shape = g.shape(q)
+    /// softmax(q_T·Kᵀ/√D)·V per (batch, head). query (B, H·D) with heads side by side,
+    /// k, v (B, H, T, D) → (B, H·D), heads concatenated as `mergeHeads` does. Dropout on the
+    /// probabilities as in the full kernel.
+    func lastQueryAttention(_ g: Graph, query: Node, k: Node, v: Node, _ rng: inout RNG) -> Node {
+        let shape = g.shape(k)
         let (B, H, T, D) = (shape[0], shape[1], shape[2], shape[3])
-        let lastQuery = g.reshape(g.lastPosition(g.reshape(q, [B * H, T, D])), [B * H, 1, D])  // (BH, 1, D)
         let scale = g.constant(shape: [D], values: [Float](repeating: 1 / Float(D).squareRoot(), count: D))
-        let scores = g.matmul(g.mul(lastQuery, scale), g.reshape(k, [B * H, T, D]), transposeB: true) // (BH, 1, T)
+        let q = g.mul(g.reshape(query, [B * H, 1, D]), scale)                                   // (BH, 1, D)
+        let scores = g.matmul(q, g.reshape(k, [B * H, T, D]), transposeB: true)                // (BH, 1, T)
         let probabilities = g.dropout(g.softmax(scores), p: config.dropout, rng: &rng)
         let y = g.matmul(probabilities, g.reshape(v, [B * H, T, D]))                          // (BH, 1, D)
         return g.reshape(y, [B, H * D])                                                        // (B, d)
+    }
+
+    /// Names of the packed in-projection's pieces inside the ParameterSet, in memory order.
+    static let packedRows = ["in_proj_weight.q", "in_proj_weight.k", "in_proj_weight.v",
+                             "in_proj_bias.q", "in_proj_bias.k", "in_proj_bias.v"]
+
+    /// The PyTorch tensors: each block's q, k, v rows merged back into `in_proj_weight` (3d, d)
+    /// and `in_proj_bias` (3d), which they already are in memory.
+    public var tensorLayout: [TensorLayout] {
+        var layout: [TensorLayout] = []
+        for entry in parameters.entries {
+            let count = entry.shape.reduce(1, *)
+            if let piece = Self.packedRows.firstIndex(where: { entry.name.hasSuffix(".attn." + $0) }) {
+                let packed = String(entry.name.dropLast(2))                              // "...in_proj_weight"
+                if piece % 3 == 0 {
+                    layout.append(TensorLayout(name: packed, shape: [3 * entry.shape[0]] + entry.shape.dropFirst(), offset: entry.offset))
+                }
+                precondition(layout.last!.name == packed && layout.last!.offset + (piece % 3) * count == entry.offset,
+                             "\(entry.name) is not laid out right after its packed neighbour")
+                continue
+            }
+            layout.append(TensorLayout(name: entry.name, shape: entry.shape, offset: entry.offset))
+        }
+        return layout
     }
 
     /// Linear → ReLU → Linear → Dropout, on the last axis.

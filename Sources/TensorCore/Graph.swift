@@ -15,6 +15,10 @@ public final class Graph {
     /// nil when the node needs no gradient (constants, eval mode, outputs of constants only).
     var grads: [UnsafeMutablePointer<Float>?] = []
     var tape: [() -> Void] = []
+    /// The op that recorded each tape entry (for the profiler).
+    var tapeOps: [StaticString] = []
+    /// When set, attributes forward and backward time to ops (the benchmark's step breakdown).
+    public var profiler: OpProfiler?
 
     let activationArena = Arena()
     let gradientArena = Arena()
@@ -31,6 +35,8 @@ public final class Graph {
         values.removeAll(keepingCapacity: true)
         grads.removeAll(keepingCapacity: true)
         tape.removeAll(keepingCapacity: true)
+        tapeOps.removeAll(keepingCapacity: true)
+        profiler?.mark()
         activationArena.rewind()
         gradientArena.rewind()
     }
@@ -84,6 +90,25 @@ public final class Graph {
                      "Graph.backward: loss must be a scalar, got shape \(shapes[loss.index])")
         guard let seed = grads[loss.index] else { return }
         seed[0] += 1
+        if let profiler {
+            profiler.mark()
+            for (closure, op) in zip(tape, tapeOps).reversed() {
+                closure()
+                profiler.attribute(op, .backward)
+            }
+        } else {
+            for closure in tape.reversed() { closure() }
+        }
+    }
+
+    /// Runs the tape backwards from any node with a given output gradient (the benchmark times one
+    /// op's backward this way, without a reduction op after it).
+    public func backward(from node: Node, outputGradient: [Float]) {
+        precondition(training, "Graph.backward: the graph is in evaluation mode (training == false)")
+        let count = Graph.elementCount(shapes[node.index])
+        precondition(outputGradient.count == count, "Graph.backward(from:): \(outputGradient.count) values for shape \(shapes[node.index])")
+        guard let seed = grads[node.index] else { return }
+        outputGradient.withUnsafeBufferPointer { Elementwise.accumulate($0.baseAddress!, into: seed, count: count) }
         for closure in tape.reversed() { closure() }
     }
 
@@ -114,7 +139,18 @@ public final class Graph {
     /// Scratch memory that lives until the next `reset()` (saved statistics, masks).
     func scratch(_ count: Int) -> UnsafeMutablePointer<Float> { activationArena.allocate(count) }
 
-    func record(_ closure: @escaping () -> Void) { tape.append(closure) }
+    /// Pushes an op's backward closure; with a profiler, the time since the previous op ended is
+    /// this op's forward time.
+    /// `carving` moves a measured part of the op's forward time to a named sub-entry (attention's
+    /// masked softmax, so the step breakdown separates it from the GEMMs).
+    func record(_ op: StaticString, carving: (String, Double)? = nil, _ closure: @escaping () -> Void) {
+        tape.append(closure)
+        tapeOps.append(op)
+        if let profiler {
+            profiler.attribute(op, .forward)
+            if let (part, seconds) = carving { profiler.carve(part, seconds, from: op.description, .forward) }
+        }
+    }
 }
 
 /// An opaque handle to a tensor of one `Graph` step.

@@ -8,17 +8,60 @@ extension Graph {
         let shape = shapes[q.index]
         precondition(shape.count == 4 && shapes[k.index] == shape && shapes[v.index] == shape,
                      "attention: q \(shape), k \(shapes[k.index]), v \(shapes[v.index]) must all be (B, H, T, D)")
+        let (time, headDim) = (shape[2], shape[3])
+        let slice = time * headDim
+        let layout = AttentionLayout(slices: shape[0] * shape[1], time: time, headDim: headDim,
+                                     inputStride: headDim, outputStride: headDim,
+                                     inputOffset: { $0 * slice }, outputOffset: { $0 * slice })
+        let out = output(shape: shape, withGrad: needsGrad(q, k, v))
+        attentionCore(layout, q: (values[q.index], grads[q.index]), k: (values[k.index], grads[k.index]),
+                      v: (values[v.index], grads[v.index]), out: out, causal: causal, dropout: dropout, rng: &rng)
+        return out
+    }
+
+    /// Multi-head attention straight from a fused projection: qkv (B, T, 3C) laid out [Q | K | V]
+    /// as PyTorch's in_proj → (B, T, C) with heads merged. Same maths as chunk → splitHeads →
+    /// attention → mergeHeads, without the four copies: the GEMMs read and write the heads in
+    /// place through their leading dimensions.
+    public func attention(qkv: Node, heads: Int, causal: Bool, dropout: Float, rng: inout RNG) -> Node {
+        let shape = shapes[qkv.index]
+        precondition(shape.count == 3 && shape[2] % (3 * heads) == 0,
+                     "attention(qkv:): input \(shape) must be (B, T, 3C) with C divisible by \(heads) heads")
+        let (batch, time, channels) = (shape[0], shape[1], shape[2] / 3)
+        let headDim = channels / heads
+        let layout = AttentionLayout(slices: batch * heads, time: time, headDim: headDim,
+                                     inputStride: 3 * channels, outputStride: channels,
+                                     inputOffset: { ($0 / heads) * time * 3 * channels + ($0 % heads) * headDim },
+                                     outputOffset: { ($0 / heads) * time * channels + ($0 % heads) * headDim })
+        let out = output(shape: [batch, time, channels], withGrad: needsGrad(qkv))
+        let (x, dx) = (values[qkv.index], grads[qkv.index])
+        attentionCore(layout, q: (x, dx), k: (x + channels, dx.map { $0 + channels }),
+                      v: (x + 2 * channels, dx.map { $0 + 2 * channels }), out: out, causal: causal, dropout: dropout, rng: &rng)
+        return out
+    }
+
+    /// Where each (batch, head) slice lives: the offset of its first Q/K/V row (relative to the
+    /// Q, K, V base pointers) and of its first output row, and the row strides.
+    struct AttentionLayout {
+        let slices: Int, time: Int, headDim: Int, inputStride: Int, outputStride: Int
+        let inputOffset: (Int) -> Int
+        let outputOffset: (Int) -> Int
+    }
+
+    private func attentionCore(_ layout: AttentionLayout, q: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?),
+                               k: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?),
+                               v: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?),
+                               out: Node, causal: Bool, dropout: Float, rng: inout RNG) {
         precondition(dropout >= 0 && dropout < 1, "attention: dropout \(dropout) must be in [0, 1)")
-        let slices = shape[0] * shape[1], time = shape[2], headDim = shape[3]
-        let withGrad = needsGrad(q, k, v)
-        let out = output(shape: shape, withGrad: withGrad)
-        let probabilities = scratch(slices * time * time)
+        let (slices, time, headDim) = (layout.slices, layout.time, layout.headDim)
+        let scoreSize = time * time
+        let probabilities = scratch(slices * scoreSize)
         let useDropout = training && dropout > 0
         var mask: UnsafeMutablePointer<Float>? = nil
         var dropped: UnsafeMutablePointer<Float>? = nil
         let unmasked = causal ? time * (time + 1) / 2 : time * time
         if useDropout {
-            let m = scratch(slices * time * time)
+            let m = scratch(slices * scoreSize)
             let keepScale = 1 / (1 - dropout)
             for s in 0..<slices {
                 for i in 0..<time {
@@ -29,40 +72,45 @@ extension Graph {
                 }
             }
             mask = m
-            dropped = scratch(slices * time * time)
+            dropped = scratch(slices * scoreSize)
         }
-        let pq = values[q.index], pk = values[k.index], pv = values[v.index], po = values[out.index]
-        let sliceSize = time * headDim, scoreSize = time * time
+        let po = values[out.index]
+        var softmaxNanoseconds: UInt64 = 0
+        let profiling = profiler != nil
         for s in 0..<slices {
-            AttentionKernel.forward(q: pq + s * sliceSize, k: pk + s * sliceSize, v: pv + s * sliceSize,
-                                    time: time, headDim: headDim, causal: causal,
+            let i = layout.inputOffset(s)
+            AttentionKernel.forward(q: q.0 + i, k: k.0 + i, v: v.0 + i, time: time, headDim: headDim, causal: causal,
+                                    inputStride: layout.inputStride, outputStride: layout.outputStride,
                                     probabilities: probabilities + s * scoreSize,
                                     dropoutMask: mask.map { UnsafePointer($0 + s * scoreSize) },
                                     dropped: dropped.map { $0 + s * scoreSize },
-                                    output: po + s * sliceSize, flops: flops)
+                                    output: po + layout.outputOffset(s), flops: flops,
+                                    measureSoftmax: profiling, softmaxNanoseconds: &softmaxNanoseconds)
         }
         flops.add(Double(slices * unmasked) * (FlopConvention.softmaxForward + (useDropout ? FlopConvention.dropoutForward : 0)), .forward)
-        if withGrad {
-            let dq = grads[q.index], dk = grads[k.index], dv = grads[v.index], dOut = grads[out.index]!
-            let dScores = scratch(scoreSize)
-            let flops = self.flops
-            record {
-                for s in 0..<slices {
-                    AttentionKernel.backward(q: pq + s * sliceSize, k: pk + s * sliceSize, v: pv + s * sliceSize,
-                                             probabilities: probabilities + s * scoreSize,
-                                             dropoutMask: mask.map { UnsafePointer($0 + s * scoreSize) },
-                                             dropped: dropped.map { UnsafePointer($0 + s * scoreSize) },
-                                             dOutput: dOut + s * sliceSize, time: time, headDim: headDim, causal: causal,
-                                             scratch: dScores, dq: dq.map { $0 + s * sliceSize },
-                                             dk: dk.map { $0 + s * sliceSize }, dv: dv.map { $0 + s * sliceSize },
-                                             flops: flops)
-                }
-                if dq != nil || dk != nil {
-                    flops.add(Double(slices * unmasked) * (FlopConvention.softmaxBackward + (useDropout ? FlopConvention.dropoutBackward : 0)), .backward)
-                }
+        guard let dOut = grads[out.index] else { return }
+        let (dq, dk, dv) = (q.1, k.1, v.1)
+        let dScores = scratch(scoreSize)
+        let flops = self.flops
+        let profiler = self.profiler
+        record("attention", carving: ("attention.softmax", Double(softmaxNanoseconds) * 1e-9)) {
+            var backwardSoftmaxNanoseconds: UInt64 = 0
+            for s in 0..<slices {
+                let i = layout.inputOffset(s)
+                AttentionKernel.backward(q: q.0 + i, k: k.0 + i, v: v.0 + i,
+                                         probabilities: probabilities + s * scoreSize,
+                                         dropoutMask: mask.map { UnsafePointer($0 + s * scoreSize) },
+                                         dropped: dropped.map { UnsafePointer($0 + s * scoreSize) },
+                                         dOutput: dOut + layout.outputOffset(s), time: time, headDim: headDim, causal: causal,
+                                         inputStride: layout.inputStride, outputStride: layout.outputStride,
+                                         scratch: dScores, dq: dq.map { $0 + i }, dk: dk.map { $0 + i }, dv: dv.map { $0 + i },
+                                         flops: flops, measureSoftmax: profiler != nil, softmaxNanoseconds: &backwardSoftmaxNanoseconds)
             }
+            if dq != nil || dk != nil {
+                flops.add(Double(slices * unmasked) * (FlopConvention.softmaxBackward + (useDropout ? FlopConvention.dropoutBackward : 0)), .backward)
+            }
+            profiler?.carve("attention.softmax", Double(backwardSoftmaxNanoseconds) * 1e-9, from: "attention", .backward)
         }
-        return out
     }
 
     /// Rotary position embedding (Su et al. 2021) in the NeoX "split-half" convention: the pair
@@ -98,7 +146,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("rope") {
                 for s in 0..<slices {
                     for t in 0..<time {
                         let row = (s * time + t) * headDim

@@ -21,7 +21,7 @@ extension Graph {
         if withGrad {
             let da = grads[a.index], db = grads[b.index], dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("add") {
                 if let da { Elementwise.accumulate(dy, into: da, count: rows * columns) }
                 if let db {
                     if rows == 1 {
@@ -47,7 +47,7 @@ extension Graph {
         if withGrad {
             let da = grads[a.index], db = grads[b.index], dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("mul") {
                 for r in 0..<rows {
                     let dyr = dy + r * columns, ar = pa + r * columns
                     if let da { let dar = da + r * columns; for c in 0..<columns { dar[c] += dyr[c] * pb[c] } }
@@ -64,13 +64,13 @@ extension Graph {
         let withGrad = needsGrad(x)
         let out = output(shape: shapes[x.index], withGrad: withGrad)
         let px = values[x.index], py = values[out.index]
-        for i in 0..<count { py[i] = max(px[i], 0) }
+        Elementwise.reluForward(px, into: py, count: count)
         flops.add(FlopConvention.reluForward * Double(count), .forward)
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record {
-                for i in 0..<count { dx[i] += py[i] > 0 ? dy[i] : 0 }
+            record("relu") {
+                Elementwise.reluBackward(output: py, dy: dy, into: dx, count: count)
                 flops.add(FlopConvention.reluBackward * Double(count), .backward)
             }
         }
@@ -88,7 +88,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("gelu") {
                 for i in 0..<count { dx[i] += dy[i] * Elementwise.geluDerivative(px[i]) }
                 flops.add(FlopConvention.geluBackward * Double(count), .backward)
             }
@@ -113,7 +113,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("dropout") {
                 for i in 0..<count { dx[i] += dy[i] * mask[i] }
                 flops.add(FlopConvention.dropoutBackward * Double(count), .backward)
             }

@@ -35,7 +35,7 @@ extension Graph {
         }
         if withGrad {
             let da = grads[a.index], db = grads[b.index], dc = grads[out.index]!
-            record {
+            record("matmul") {
                 if sharedB && !transposeA {
                     Gemm.backward(transA: false, transB: transposeB, m: batch * m, n: n, k: k,
                                   a: pa, b: pb, dC: dc, dA: da, dB: db, flops: flops)
@@ -74,7 +74,7 @@ extension Graph {
             let dx = grads[x.index], dw = grads[weight.index], dy = grads[out.index]!
             let db = bias.flatMap { grads[$0.index] }
             let flops = self.flops
-            record {
+            record("linear") {
                 Gemm.backward(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
                               a: px, b: pw, dC: dy, dA: dx, dB: dw, flops: flops)
                 if let db {

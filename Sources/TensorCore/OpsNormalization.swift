@@ -17,7 +17,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index], dw = grads[weight.index], db = grads[bias.index], dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("layerNorm") {
                 Normalization.layerNormBackward(px, weight: pw, mean: mean, rstd: rstd, dy: dy, rows: rows,
                                                 columns: columns, dx: dx, dweight: dw, dbias: db)
                 flops.add(FlopConvention.layerNormBackward * Double(rows * columns), .backward)
@@ -40,7 +40,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record {
+            record("softmax") {
                 for r in 0..<rows {
                     Normalization.softmaxBackwardRow(y: py + r * columns, dy: dy + r * columns,
                                                      dx: dx + r * columns, length: columns)

@@ -43,7 +43,7 @@ extension Graph {
             let t = block / heads, h = block % heads
             return (((b * heads + h) * time + t) * headDim, b * time * channels + t * channels + h * headDim)
         }
-        return layoutOp(x, shape: [batch, heads, time, headDim], forward: move, backward: back)
+        return layoutOp("splitHeads", x, shape: [batch, heads, time, headDim], forward: move, backward: back)
     }
 
     /// (B, H, T, D) → (B, T, H·D).
@@ -60,7 +60,7 @@ extension Graph {
             let t = block / heads, h = block % heads
             return (b * time * channels + t * channels + h * headDim, ((b * heads + h) * time + t) * headDim)
         }
-        return layoutOp(x, shape: [batch, time, channels], forward: move, backward: back)
+        return layoutOp("mergeHeads", x, shape: [batch, time, channels], forward: move, backward: back)
     }
 
     /// (B, T, C) → (B, C): the last time step (the study's last-position objective).
@@ -74,7 +74,7 @@ extension Graph {
         let back = permuteBlocks(outer: shape[0], blocks: 1, width: channels) { b, _ in
             (b * channels, (b * time + time - 1) * channels)
         }
-        return layoutOp(x, shape: [shape[0], channels], forward: move, backward: back)
+        return layoutOp("lastPosition", x, shape: [shape[0], channels], forward: move, backward: back)
     }
 
     /// Concatenation along `axis`; all other dims must match.
@@ -104,7 +104,7 @@ extension Graph {
         }
         if withGrad {
             let dy = grads[out.index]!
-            record {
+            record("concat") {
                 for p in placements {
                     guard let dx = p.grad else { continue }
                     for o in 0..<outer { Elementwise.accumulate(dy + o * total + p.column, into: dx + o * p.width, count: p.width) }
@@ -124,13 +124,13 @@ extension Graph {
         return (0..<parts).map { part in
             let move = permuteBlocks(outer: rows, blocks: 1, width: width) { r, _ in (r * channels + part * width, r * width) }
             let back = permuteBlocks(outer: rows, blocks: 1, width: width) { r, _ in (r * width, r * channels + part * width) }
-            return layoutOp(x, shape: Array(shape.dropLast()) + [width], forward: move, backward: back)
+            return layoutOp("chunk", x, shape: Array(shape.dropLast()) + [width], forward: move, backward: back)
         }
     }
 
     /// A pure data-movement op: `forward` copies x into the output, `backward` accumulates the
     /// output gradient back into x's gradient.
-    private func layoutOp(_ x: Node, shape: [Int],
+    private func layoutOp(_ name: StaticString, _ x: Node, shape: [Int],
                           forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Bool) -> Void,
                           backward: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Bool) -> Void) -> Node {
         let withGrad = needsGrad(x)
@@ -138,7 +138,7 @@ extension Graph {
         forward(values[x.index], values[out.index], false)
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
-            record { backward(dy, dx, true) }
+            record(name) { backward(dy, dx, true) }
         }
         return out
     }

@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// The CPU tensor core: fp32 tensors, BLAS-backed ops with forward and backward side by side,
 /// reverse-mode autograd, optimizers, a seeded RNG and exact FLOP counting.
@@ -7,5 +8,47 @@ public enum TensorCore {
     /// runs are small, and parallelism across runs beats threads inside 128-wide matmuls.
     public static func setBLASThreads(_ count: Int) {
         openblas_set_num_threads(Int32(count))
+    }
+
+    /// The kernel family OpenBLAS chose when it loaded ("SkylakeX", "Haswell", "Prescott", ...).
+    public static var blasCoreName: String { String(cString: openblas_get_corename()) }
+
+    /// OpenBLAS's generic fallbacks: what a DYNAMIC_ARCH build picks on a CPU it does not recognise.
+    static let genericBLASCores: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom",
+                                                "katmai", "coppermine", "northwood", "banias", "athlon", "opteron"]
+
+    /// The kernel family this CPU can run fastest, if OpenBLAS settled for a slower one: OpenBLAS
+    /// 0.3.21 reads the CPU model from CPUID, and a virtualised Sapphire Rapids or Zen 4 that
+    /// reports a generic model gets the SSE3 "Prescott" kernels, 4× slower at SGEMM than the
+    /// AVX-512 "SkylakeX" kernels the CPU supports (measured: 30 vs 120 GFLOP/s, one thread).
+    public static func fasterBLASCore(cpuFlags: Set<String>, current: String) -> String? {
+        let currentCore = current.lowercased()
+        let avx512 = ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"].allSatisfy(cpuFlags.contains)
+        if avx512 && !["skylakex", "cooperlake", "sapphirerapids"].contains(currentCore) { return "SkylakeX" }
+        if !avx512 && cpuFlags.contains("avx2") && cpuFlags.contains("fma") && genericBLASCores.contains(currentCore) {
+            return "Haswell"
+        }
+        return nil
+    }
+
+    /// The CPU's feature flags from /proc/cpuinfo (Linux); empty elsewhere.
+    static func cpuFlags() -> Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    }
+
+    /// OpenBLAS picks its kernels once, when the library loads, from `OPENBLAS_CORETYPE` or CPUID.
+    /// If it picked a slower family than this CPU supports, re-executes this process (same
+    /// arguments) with `OPENBLAS_CORETYPE` set. Call it first thing in `main`, before any other
+    /// work or MPI initialisation. Does nothing when `OPENBLAS_CORETYPE` is already set (so it
+    /// runs at most once) or when OpenBLAS's choice is already the best.
+    public static func preferFastBLASKernels() {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              let core = fasterBLASCore(cpuFlags: cpuFlags(), current: blasCoreName) else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // execv returns only on failure: carry on with the slower kernels.
     }
 }

@@ -31,42 +31,43 @@ final class Evaluator {
         let lastOnly = windows.scoresLastPositionOnly || objective == .last
         let rowsPerWindow = lastOnly ? 1 : T
         let batchSize = max(1, min(256, Self.logitBudget / (rowsPerWindow * V)))
-        var noDropout = RNG(seed: 0)
         var total = 0.0, scored = 0
         for batch in windows.batches(size: batchSize) {
-            graph.reset()
-            let logits = model.logits(graph, tokens: batch.inputs, batchSize: batch.windowCount,
-                                      predicting: lastOnly ? .last : .all, dropoutRNG: &noDropout)
             if lastOnly {
-                let loss = graph.crossEntropy(logits, targets: batch.lastPositionTargets)
-                total += Double(graph.scalar(loss)) * Double(batch.windowCount)
+                total += meanNLL(inputs: batch.inputs, windows: batch.windowCount, predicting: .last,
+                                 targets: batch.lastPositionTargets) * Double(batch.windowCount)
                 scored += batch.windowCount
-            } else {
-                let (sum, count) = Self.scoredNLL(graph.value(logits), batch: batch, vocabularySize: V)
-                total += sum
-                scored += count
+                continue
+            }
+            // Runs of windows that score the same last k positions share one forward pass whose
+            // head and loss cover just those positions.
+            var first = 0
+            while first < batch.windowCount {
+                let firstScored = batch.firstScoredPositions[first]
+                var end = first + 1
+                while end < batch.windowCount, batch.firstScoredPositions[end] == firstScored { end += 1 }
+                let k = T - firstScored
+                var targets: [Int32] = []
+                targets.reserveCapacity((end - first) * k)
+                for window in first..<end {
+                    targets += batch.targets[(window * T + firstScored)..<((window + 1) * T)]
+                }
+                let inputs = Array(batch.inputs[(first * T)..<(end * T)])
+                total += meanNLL(inputs: inputs, windows: end - first, predicting: .lastPositions(k), targets: targets)
+                    * Double(targets.count)
+                scored += targets.count
+                first = end
             }
         }
         return total / Double(scored)
     }
 
-    /// Sum of −ln p(target) over the scored positions of a batch whose logits cover every
-    /// position ((W·T, V), window-major), and how many positions that is.
-    static func scoredNLL(_ logits: [Float], batch: EvaluationBatch, vocabularySize V: Int) -> (Double, Int) {
-        let T = batch.contextLength
-        var total = 0.0, count = 0
-        for window in 0..<batch.windowCount {
-            for position in batch.firstScoredPositions[window]..<T {
-                let row = (window * T + position) * V
-                var maximum = -Float.infinity
-                for j in row..<(row + V) { maximum = max(maximum, logits[j]) }
-                var sum = 0.0
-                for j in row..<(row + V) { sum += Double(exp(logits[j] - maximum)) }
-                let target = Int(batch.targets[window * T + position])
-                total += Double(maximum) + log(sum) - Double(logits[row + target])
-                count += 1
-            }
-        }
-        return (total, count)
+    /// The fused loss's mean NLL over `targets` for one forward pass.
+    private func meanNLL(inputs: [Int32], windows: Int, predicting: PredictedPositions, targets: [Int32]) -> Double {
+        var noDropout = RNG(seed: 0)
+        graph.reset()
+        let logits = model.logits(graph, tokens: inputs, batchSize: windows, predicting: predicting,
+                                  dropoutRNG: &noDropout)
+        return Double(graph.scalar(graph.crossEntropy(logits, targets: targets)))
     }
 }

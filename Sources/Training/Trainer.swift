@@ -32,9 +32,10 @@ public final class Trainer {
         _ = try prepare(config)
     }
 
-    /// Trains and evaluates one run. `progress` receives one-line updates for stderr.
+    /// Trains and evaluates one run. `progress` receives one-line updates for stderr. With
+    /// `saveWeightsTo`, the weights the test evaluation used are written there as safetensors.
     public func run(_ config: RunConfig, rank: Int, host: String,
-                    progress: ((String) -> Void)? = nil) -> RunRecord {
+                    progress: ((String) -> Void)? = nil, saveWeightsTo weightsPath: String? = nil) -> RunRecord {
         let started = Date()
         let canonical = config.canonicalized()
         var record = RunRecord(id: config.id, config: canonical, status: .ok, seed: canonical.seed,
@@ -45,6 +46,9 @@ public final class Trainer {
                                           sampler: prepared.sampler, valid: prepared.valid,
                                           test: prepared.test, progress: progress)
             session.run(into: &record)
+            if let weightsPath, record.status == .ok {
+                try session.model.saveWeights(to: weightsPath, metadata: WeightsMetadata.describe(canonical))
+            }
         } catch {
             record.status = .failed
             record.error = "\(error)"

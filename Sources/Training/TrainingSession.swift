@@ -5,25 +5,17 @@ import TensorCore
 
 /// One run from initialization to test NLL: the step loop, its budgets, valid evaluations with
 /// best-weight snapshots, divergence detection and the record's results.
-///
-/// Randomness comes from three independent streams of the run's seed (initialization, window
-/// sampling, dropout), so changing how many draws one makes never shifts another.
 final class TrainingSession {
-    static let initializationStream: UInt64 = 0x494E_4954       // "INIT"
-    static let dropoutStream: UInt64 = 0x44_524F_504F_5554      // "DROPOUT"
-
     let config: RunConfig
     let corpus: LoadedCorpus
     let model: any LanguageModel
     let valid, test: EvaluationWindows
     let progress: ((String) -> Void)?
     private var sampler: TrainingWindowSampler
-    private var dropoutRNG: RNG
+    private let stepper: TrainingStep
     /// Training FLOPs only (forward, backward, optimizer); evaluation counts separately.
-    let flops = FlopCounter()
-    private let graph: Graph
+    var flops: FlopCounter { stepper.flops }
     private let evaluator: Evaluator
-    private let optimizer: OptimizerStep
     private let schedule: LRSchedule
 
     init(config: RunConfig, corpus: LoadedCorpus, sampler: TrainingWindowSampler,
@@ -34,12 +26,9 @@ final class TrainingSession {
         self.valid = valid
         self.test = test
         self.progress = progress
-        var initRNG = RNG(seed: config.seed, stream: Self.initializationStream)
-        model = makeLanguageModel(config.modelConfig(vocabularySize: corpus.vocabulary.count), initRNG: &initRNG)
-        dropoutRNG = RNG(seed: config.seed, stream: Self.dropoutStream)
-        graph = Graph(parameters: model.parameters, training: true, flops: flops)
+        stepper = TrainingStep(config: config, vocabularySize: corpus.vocabulary.count)
+        model = stepper.model
         evaluator = Evaluator(model: model, objective: config.predictedPositions)
-        optimizer = OptimizerStep(config, parameters: model.parameters, flops: flops)
         schedule = config.schedule == .cosine
             ? .warmupCosine(peak: Float(config.lr), warmup: config.warmupSteps, total: Self.plannedSteps(config))
             : .constant(Float(config.lr))
@@ -96,6 +85,8 @@ final class TrainingSession {
                              Self.duration(remaining)))
         }
 
+        progress?("\(record.id) \(c.arch.rawValue) on \(c.dataset.rawValue): \(parameterCounts.total) parameters, "
+                  + "\(c.epochs) epochs of \(c.windowsPerEpoch) windows (batch \(c.batchSize), T \(c.context)), \(plannedSteps) steps planned")
         training: for epoch in 0..<c.epochs {
             var windowsLeft = c.windowsPerEpoch
             var stopped = false
@@ -118,13 +109,14 @@ final class TrainingSession {
                 }
                 if stopped { break }
             }
-            let evaluatedNow = record.validSteps.last == steps
-            if c.evalEvery == nil || (stopped && !evaluatedNow) {
-                if !evaluatedNow { evaluateValid(epoch: epoch) }
+            if c.evalEvery == nil, record.validSteps.last != steps {
+                evaluateValid(epoch: epoch)
                 if diverged != nil { break training }
             }
             if stopped { break }
         }
+        // The final weights are always measured (the last `eval_every` interval may be partial).
+        if diverged == nil, steps > 0, record.validSteps.last != steps { evaluateValid(epoch: c.epochs - 1) }
 
         record.steps = steps
         record.windowsTrained = windows
@@ -170,19 +162,7 @@ final class TrainingSession {
         let inputs = windows == batch.batchSize ? batch.inputs : Array(batch.inputs[0..<(windows * T)])
         let targetCount = config.objective == .all ? windows * T : windows
         let targets = targetCount == batch.targets.count ? batch.targets : Array(batch.targets[0..<targetCount])
-        graph.reset()
-        model.parameters.zeroGrad()
-        let logits = model.logits(graph, tokens: inputs, batchSize: windows,
-                                  predicting: config.predictedPositions, dropoutRNG: &dropoutRNG)
-        let loss = graph.crossEntropy(logits, targets: targets)
-        let value = graph.scalar(loss)
-        guard value.isFinite else { return value }
-        graph.backward(loss)
-        if let clip = config.gradClip {
-            _ = clipGradNorm(model.parameters, maxNorm: Float(clip), flops: flops)
-        }
-        optimizer.step(lr: lr)
-        return value
+        return stepper.step(inputs: inputs, targets: targets, windows: windows, lr: lr)
     }
 
     /// Whether a token, FLOP or step budget has been reached (epochs end the loop by themselves).
@@ -197,30 +177,5 @@ final class TrainingSession {
         let s = Int(seconds.rounded())
         return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
             : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
-    }
-}
-
-/// The configured optimizer behind one `step(lr:)`.
-enum OptimizerStep {
-    case adam(Adam)
-    case sgd(SGD)
-
-    init(_ c: RunConfig, parameters: ParameterSet, flops: FlopCounter) {
-        switch c.optimizer {
-        case .adam, .adamw:
-            self = .adam(Adam(parameters: parameters, lr: Float(c.lr), beta1: Float(c.beta1), beta2: Float(c.beta2),
-                              weightDecay: Float(c.weightDecay), decoupledWeightDecay: c.optimizer == .adamw,
-                              flops: flops))
-        case .sgd:
-            self = .sgd(SGD(parameters: parameters, lr: Float(c.lr), momentum: Float(c.momentum),
-                            weightDecay: Float(c.weightDecay), flops: flops))
-        }
-    }
-
-    func step(lr: Float) {
-        switch self {
-        case .adam(let adam): adam.step(lr: lr)
-        case .sgd(let sgd): sgd.step(lr: lr)
-        }
     }
 }

@@ -15,6 +15,7 @@ struct LMSweepCommand: ParsableCommand {
           mpirun -np 2 lmsweep run sweeps/smoke.yaml
         """,
         version: LMSweepVersion.current,
-        subcommands: [DataCommand.self, RunCommand.self, PlanCommand.self, MergeCommand.self]
+        subcommands: [DataCommand.self, TrainCommand.self, EvalCommand.self, BenchCommand.self,
+                      RunCommand.self, PlanCommand.self, MergeCommand.self]
     )
 }

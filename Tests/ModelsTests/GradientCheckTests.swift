@@ -88,4 +88,27 @@ final class GradientCheckTests: XCTestCase {
             }
         }
     }
+
+    /// `.lastPositions(k)` returns exactly the last k rows of every window's `.all` logits.
+    func testLastPositionsAreTheLastRowsOfTheFullLogits() {
+        let config = Fixture.tiny(.transformer, context: 6)
+        let model = Fixture.model(config)
+        let (B, T, V) = (3, config.contextLength, config.vocabularySize)
+        let tokens = Fixture.randomTokens(B * T, vocabulary: V, seed: 8)
+        let graph = Graph(parameters: model.parameters, training: false, flops: FlopCounter())
+        var rng = RNG(seed: 1)
+        let all = graph.value(model.logits(graph, tokens: tokens, batchSize: B, predicting: .all, dropoutRNG: &rng))
+        for k in 1...T {
+            graph.reset()
+            let some = graph.value(model.logits(graph, tokens: tokens, batchSize: B, predicting: .lastPositions(k), dropoutRNG: &rng))
+            XCTAssertEqual(some.count, B * k * V)
+            for b in 0..<B {
+                for p in 0..<k {
+                    for v in 0..<V {
+                        XCTAssertEqual(some[(b * k + p) * V + v], all[(b * T + T - k + p) * V + v], accuracy: 1e-5, "k \(k)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -38,7 +38,7 @@ final class ParameterCountTests: XCTestCase {
     /// Names and order are PyTorch's `state_dict` of the reference models (torch_study.py).
     func testTensorNamesFollowThePyTorchReference() {
         let attention = Fixture.model(Fixture.tiny(.attention))
-        XCTAssertEqual(attention.parameters.entries.map(\.name), [
+        XCTAssertEqual(attention.tensorLayout.map(\.name), [
             "tok.weight", "pos.weight",
             "blocks.0.attn.in_proj_weight", "blocks.0.attn.in_proj_bias",
             "blocks.0.attn.out_proj.weight", "blocks.0.attn.out_proj.bias",
@@ -46,9 +46,11 @@ final class ParameterCountTests: XCTestCase {
             "blocks.0.ff.0.weight", "blocks.0.ff.0.bias", "blocks.0.ff.2.weight", "blocks.0.ff.2.bias",
             "ln_f.weight", "ln_f.bias", "head.weight", "head.bias",
         ])
-        XCTAssertEqual(attention.parameters.entries[2].shape, [24, 8])
+        XCTAssertEqual(attention.tensorLayout[2].shape, [24, 8])
+        XCTAssertEqual(attention.tensorLayout[3].shape, [24])
+        XCTAssertEqual(attention.tensorLayout.reduce(0) { $0 + $1.count }, attention.parameterCount)
         let mlp = Fixture.model(Fixture.tiny(.mlp))
-        XCTAssertEqual(mlp.parameters.entries.map(\.name), [
+        XCTAssertEqual(mlp.tensorLayout.map(\.name), [
             "emb.weight", "body.0.weight", "body.0.bias", "body.3.weight", "body.3.bias", "out.weight", "out.bias",
         ])
         XCTAssertEqual(Fixture.model(Fixture.tiny(.linear)).parameters.entries.map(\.name), ["emb.weight", "out.weight", "out.bias"])

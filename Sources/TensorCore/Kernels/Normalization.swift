@@ -8,15 +8,29 @@ enum Normalization {
                                  rows: Int, columns: Int, eps: Float, y: UnsafeMutablePointer<Float>,
                                  mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
         let inverseColumns = 1 / Float(columns)
+        let vectorEnd = columns & ~(Vector.width - 1)
         for r in 0..<rows {
             let xr = x + r * columns, yr = y + r * columns
-            var sum: Float = 0
-            for c in 0..<columns { sum += xr[c] }
+            var lanes = Vector8(repeating: 0)
+            var c = 0
+            while c < vectorEnd { lanes += Vector.load(xr + c); c += Vector.width }
+            var sum = Vector.sum(lanes)
+            while c < columns { sum += xr[c]; c += 1 }
             let mu = sum * inverseColumns
-            var squares: Float = 0
-            for c in 0..<columns { let d = xr[c] - mu; squares += d * d }
+            let muLanes = Vector8(repeating: mu)
+            lanes = Vector8(repeating: 0)
+            c = 0
+            while c < vectorEnd { let d = Vector.load(xr + c) - muLanes; lanes += d * d; c += Vector.width }
+            var squares = Vector.sum(lanes)
+            while c < columns { let d = xr[c] - mu; squares += d * d; c += 1 }
             let s = 1 / (squares * inverseColumns + eps).squareRoot()
-            for c in 0..<columns { yr[c] = (xr[c] - mu) * s * weight[c] + bias[c] }
+            let sLanes = Vector8(repeating: s)
+            c = 0
+            while c < vectorEnd {
+                Vector.store((Vector.load(xr + c) - muLanes) * sLanes * Vector.load(weight + c) + Vector.load(bias + c), yr + c)
+                c += Vector.width
+            }
+            while c < columns { yr[c] = (xr[c] - mu) * s * weight[c] + bias[c]; c += 1 }
             mean[r] = mu
             rstd[r] = s
         }
@@ -28,15 +42,27 @@ enum Normalization {
                                   rows: Int, columns: Int, dx: UnsafeMutablePointer<Float>?,
                                   dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?) {
         let inverseColumns = 1 / Float(columns)
+        let vectorEnd = columns & ~(Vector.width - 1)
         for r in 0..<rows {
             let xr = x + r * columns, dyr = dy + r * columns
             let mu = mean[r], s = rstd[r]
-            var dnormMean: Float = 0, dnormNormMean: Float = 0
-            for c in 0..<columns {
+            let muLanes = Vector8(repeating: mu), sLanes = Vector8(repeating: s)
+            var meanLanes = Vector8(repeating: 0), normMeanLanes = Vector8(repeating: 0)
+            var c = 0
+            while c < vectorEnd {
+                let normalized = (Vector.load(xr + c) - muLanes) * sLanes
+                let dnorm = Vector.load(weight + c) * Vector.load(dyr + c)
+                meanLanes += dnorm
+                normMeanLanes += dnorm * normalized
+                c += Vector.width
+            }
+            var dnormMean = Vector.sum(meanLanes), dnormNormMean = Vector.sum(normMeanLanes)
+            while c < columns {
                 let normalized = (xr[c] - mu) * s
                 let dnorm = weight[c] * dyr[c]
                 dnormMean += dnorm
                 dnormNormMean += dnorm * normalized
+                c += 1
             }
             dnormMean *= inverseColumns
             dnormNormMean *= inverseColumns
@@ -52,22 +78,56 @@ enum Normalization {
         }
     }
 
-    /// Softmax of one row of `length` in place over the first `length` entries.
+    /// Softmax of one row in place over its first `length` entries: 8 lanes at a time, a scalar tail.
     @inline(__always) static func softmaxRow(_ row: UnsafeMutablePointer<Float>, length: Int) {
-        var maximum = -Float.infinity
-        for j in 0..<length { maximum = max(maximum, row[j]) }
-        var sum: Float = 0
-        for j in 0..<length { let e = FastMath.exp(row[j] - maximum); row[j] = e; sum += e }
+        let vectorEnd = length & ~(Vector.width - 1)
+        var maxLanes = Vector8(repeating: -.infinity)
+        var j = 0
+        while j < vectorEnd { maxLanes = Vector.max(maxLanes, Vector.load(row + j)); j += Vector.width }
+        var maximum = vectorEnd > 0 ? Vector.max(maxLanes) : -Float.infinity
+        while j < length { maximum = row[j] > maximum ? row[j] : maximum; j += 1 }
+        let shift = Vector8(repeating: maximum)
+        var sumLanes = Vector8(repeating: 0)
+        j = 0
+        while j < vectorEnd {
+            let e = Vector.expNonPositive(Vector.load(row + j) - shift)
+            Vector.store(e, row + j)
+            sumLanes += e
+            j += Vector.width
+        }
+        var sum = Vector.sum(sumLanes)
+        while j < length { let e = FastMath.exp(row[j] - maximum); row[j] = e; sum += e; j += 1 }
         let inverse = 1 / sum
-        for j in 0..<length { row[j] *= inverse }
+        let inverseLanes = Vector8(repeating: inverse)
+        j = 0
+        while j < vectorEnd { Vector.store(Vector.load(row + j) * inverseLanes, row + j); j += Vector.width }
+        while j < length { row[j] *= inverse; j += 1 }
+    }
+
+    /// The reference softmax row (Double, libm exp) that `softmaxRow` is tested against.
+    static func naiveSoftmaxRow(_ row: [Float]) -> [Float] {
+        let maximum = row.max()!
+        let exps = row.map { Foundation.exp(Double($0 - maximum)) }
+        let total = exps.reduce(0, +)
+        return exps.map { Float($0 / total) }
+    }
+
+    /// Σ a·b over `length` entries, 8 partial sums.
+    @inline(__always) static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, length: Int) -> Float {
+        let vectorEnd = length & ~(Vector.width - 1)
+        var lanes = Vector8(repeating: 0)
+        var j = 0
+        while j < vectorEnd { lanes += Vector.load(a + j) * Vector.load(b + j); j += Vector.width }
+        var total = Vector.sum(lanes)
+        while j < length { total += a[j] * b[j]; j += 1 }
+        return total
     }
 
     /// dx += y ⊙ (dy − Σ dy·y) over one row.
     @inline(__always) static func softmaxBackwardRow(y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                                      dx: UnsafeMutablePointer<Float>, length: Int) {
-        var dot: Float = 0
-        for j in 0..<length { dot += dy[j] * y[j] }
-        for j in 0..<length { dx[j] += y[j] * (dy[j] - dot) }
+        let dotProduct = dot(dy, y, length: length)
+        for j in 0..<length { dx[j] += y[j] * (dy[j] - dotProduct) }
     }
 }
 
@@ -78,7 +138,9 @@ enum Normalization {
 enum FastMath {
     @inline(__always) static func exp(_ input: Float) -> Float {
         let x = min(max(input, -87.3), 88.3)
-        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        let magic: Float = 12_582_912   // 1.5·2²³: adding it rounds to an integer in the low mantissa bits
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
         let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
         var p: Float = 1.987_569_15e-4
         p = p * r + 1.398_199_95e-3
@@ -87,7 +149,8 @@ enum FastMath {
         p = p * r + 1.666_666_5e-1
         p = p * r + 5.000_000_1e-1
         let er = p * r * r + r + 1
-        let scale = Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
+        let exponent = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000
+        let scale = Float(bitPattern: UInt32(bitPattern: exponent &+ 127) << 23)
         return er * scale
     }
 }

@@ -1,0 +1,116 @@
+import CBLAS
+import Foundation
+
+/// The speed benchmark behind `lmsweep bench`: each op at the study's shapes, forward plus
+/// backward, GFLOP/s from the exact counter beside raw `cblas_sgemm` on the same GEMM calls.
+public enum Benchmark {
+    public struct OpRow {
+        public let op: String
+        public let shape: String
+        /// FLOPs of one forward + backward, from the counter.
+        public let flops: Double
+        public let forwardSeconds: Double
+        public let backwardSeconds: Double
+        /// The same GEMM calls issued directly to cblas_sgemm, if the op is matmul-based.
+        public let rawSgemmSeconds: Double?
+        public let rawSgemmFlops: Double?
+        public var seconds: Double { forwardSeconds + backwardSeconds }
+        public var gflops: Double { flops / seconds / 1e9 }
+        public var rawSgemmGflops: Double? { rawSgemmSeconds.map { rawSgemmFlops! / $0 / 1e9 } }
+    }
+
+    /// Best per-call wall time of `body`: warm up, then the fastest of `rounds` rounds, each
+    /// repeating `body` for at least `minRoundSeconds`. The minimum is the least disturbed
+    /// figure on a machine shared with other processes.
+    public static func bestSeconds(rounds: Int = 5, minRoundSeconds: Double = 0.05, _ body: () -> Void) -> Double {
+        body(); body()
+        var best = Double.infinity
+        for _ in 0..<rounds {
+            var calls = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            var elapsed: Double = 0
+            repeat {
+                body()
+                calls += 1
+                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            } while elapsed < minRoundSeconds
+            best = min(best, elapsed / Double(calls))
+        }
+        return best
+    }
+
+    /// One GEMM call's shape, for the raw-sgemm comparison.
+    struct GemmCall {
+        let transA: Bool, transB: Bool, m: Int, n: Int, k: Int, beta: Float
+        var flops: Double { FlopConvention.matmul(m: m, n: n, k: k) }
+    }
+
+    /// Times `calls` issued straight to cblas_sgemm on random buffers of the right sizes.
+    static func rawSgemm(_ calls: [GemmCall], repeats: Int = 1) -> (seconds: Double, flops: Double) {
+        let buffers = calls.map { call -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
+            let a = UnsafeMutablePointer<Float>.allocate(capacity: call.m * call.k)
+            let b = UnsafeMutablePointer<Float>.allocate(capacity: call.k * call.n)
+            let c = UnsafeMutablePointer<Float>.allocate(capacity: call.m * call.n)
+            a.initialize(repeating: 0.01, count: call.m * call.k)
+            b.initialize(repeating: 0.02, count: call.k * call.n)
+            c.initialize(repeating: 0, count: call.m * call.n)
+            return (a, b, c)
+        }
+        defer { for (a, b, c) in buffers { a.deallocate(); b.deallocate(); c.deallocate() } }
+        let seconds = bestSeconds {
+            for _ in 0..<repeats {
+                for (call, (a, b, c)) in zip(calls, buffers) {
+                    cblas_sgemm(CblasRowMajor, call.transA ? CblasTrans : CblasNoTrans, call.transB ? CblasTrans : CblasNoTrans,
+                                Int32(call.m), Int32(call.n), Int32(call.k), 1, a, Int32(call.transA ? call.m : call.k),
+                                b, Int32(call.transB ? call.k : call.n), call.beta, c, Int32(call.n))
+                }
+            }
+        }
+        return (seconds, Double(repeats) * calls.reduce(0) { $0 + $1.flops })
+    }
+
+    /// Times one op's forward and backward. `inputs` are parameters (so every input gets a
+    /// gradient); `build` applies the op; the backward is seeded with a fixed output gradient.
+    static func timeOp(_ op: String, shape: String, inputs: [[Int]], raw: [GemmCall]? = nil, rawRepeats: Int = 1,
+                       build: @escaping (Graph, [Node]) -> Node) -> OpRow {
+        let parameters = ParameterSet()
+        let handles = inputs.enumerated().map { parameters.add("input\($0.offset)", shape: $0.element, initializer: .normal(std: 0.5)) }
+        var rng = RNG(seed: 17)
+        parameters.finalize(rng: &rng)
+        let flops = FlopCounter()
+        let graph = Graph(parameters: parameters, training: true, flops: flops)
+        var output = Node(index: 0)
+        func forward() {
+            graph.reset()
+            output = build(graph, handles.map { graph.param($0) })
+        }
+        forward()
+        let seed = [Float](repeating: 0.01, count: graph.shape(output).reduce(1, *))
+        let forwardSeconds = bestSeconds { forward() }
+        let bothSeconds = bestSeconds { forward(); graph.backward(from: output, outputGradient: seed) }
+        flops.reset()
+        forward()
+        graph.backward(from: output, outputGradient: seed)
+        let rawResult = raw.map { rawSgemm($0, repeats: rawRepeats) }
+        return OpRow(op: op, shape: shape, flops: flops.forward + flops.backward, forwardSeconds: forwardSeconds,
+                     backwardSeconds: max(bothSeconds - forwardSeconds, 0),
+                     rawSgemmSeconds: rawResult?.seconds, rawSgemmFlops: rawResult?.flops)
+    }
+
+    /// The GEMMs of `linear` forward + backward on (rows, in) → (rows, out), as the op issues them.
+    static func linearGemms(rows: Int, inFeatures: Int, outFeatures: Int) -> [GemmCall] {
+        [GemmCall(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, beta: 1),   // y = x·Wᵀ (+ b)
+         GemmCall(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, beta: 1),  // dx += dy·W
+         GemmCall(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, beta: 1)]   // dW += dyᵀ·x
+    }
+
+    /// The GEMMs of one (batch, head) slice of attention forward + backward.
+    static func attentionGemms(time: Int, headDim: Int) -> [GemmCall] {
+        [GemmCall(transA: false, transB: true, m: time, n: time, k: headDim, beta: 0),    // S = Q·Kᵀ
+         GemmCall(transA: false, transB: false, m: time, n: headDim, k: time, beta: 0),   // O = P·V
+         GemmCall(transA: true, transB: false, m: time, n: headDim, k: time, beta: 1),    // dV += Pᵀ·dO
+         GemmCall(transA: false, transB: true, m: time, n: time, k: headDim, beta: 0),    // dP = dO·Vᵀ
+         GemmCall(transA: false, transB: false, m: time, n: headDim, k: time, beta: 1),   // dQ += dS·K
+         GemmCall(transA: true, transB: false, m: time, n: headDim, k: time, beta: 1)]    // dK += dSᵀ·Q
+    }
+}

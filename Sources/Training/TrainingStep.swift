@@ -1,0 +1,76 @@
+import Foundation
+import Models
+import TensorCore
+
+/// A run's model, its training graph and optimizer, and one step: forward, fused loss,
+/// backward, optional clipping, optimizer. Shared by the Trainer and the throughput benchmark,
+/// so the benchmark times exactly what a run executes.
+///
+/// Randomness comes from independent streams of the run's seed (initialization here, dropout
+/// here, window sampling in Corpus), so changing how many draws one makes never shifts another.
+final class TrainingStep {
+    static let initializationStream: UInt64 = 0x494E_4954       // "INIT"
+    static let dropoutStream: UInt64 = 0x44_524F_504F_5554      // "DROPOUT"
+
+    let config: RunConfig
+    let model: any LanguageModel
+    /// Training FLOPs (forward, backward, optimizer) from every step so far.
+    let flops = FlopCounter()
+    private let graph: Graph
+    private let optimizer: OptimizerStep
+    private var dropoutRNG: RNG
+
+    /// `config` must be canonical.
+    init(config: RunConfig, vocabularySize: Int) {
+        self.config = config
+        var initRNG = RNG(seed: config.seed, stream: Self.initializationStream)
+        model = makeLanguageModel(config.modelConfig(vocabularySize: vocabularySize), initRNG: &initRNG)
+        dropoutRNG = RNG(seed: config.seed, stream: Self.dropoutStream)
+        graph = Graph(parameters: model.parameters, training: true, flops: flops)
+        optimizer = OptimizerStep(config, parameters: model.parameters, flops: flops)
+    }
+
+    /// One optimizer step on `windows` windows (inputs (windows, T); targets (windows) for the
+    /// `last` objective, (windows, T) for `all`). Returns the mean loss; a non-finite loss
+    /// skips backward and the update, so the caller can stop with status `diverged`.
+    func step(inputs: [Int32], targets: [Int32], windows: Int, lr: Float) -> Float {
+        graph.reset()
+        model.parameters.zeroGrad()
+        let logits = model.logits(graph, tokens: inputs, batchSize: windows,
+                                  predicting: config.predictedPositions, dropoutRNG: &dropoutRNG)
+        let loss = graph.crossEntropy(logits, targets: targets)
+        let value = graph.scalar(loss)
+        guard value.isFinite else { return value }
+        graph.backward(loss)
+        if let clip = config.gradClip {
+            _ = clipGradNorm(model.parameters, maxNorm: Float(clip), flops: flops)
+        }
+        optimizer.step(lr: lr)
+        return value
+    }
+}
+
+/// The configured optimizer behind one `step(lr:)`.
+enum OptimizerStep {
+    case adam(Adam)
+    case sgd(SGD)
+
+    init(_ c: RunConfig, parameters: ParameterSet, flops: FlopCounter) {
+        switch c.optimizer {
+        case .adam, .adamw:
+            self = .adam(Adam(parameters: parameters, lr: Float(c.lr), beta1: Float(c.beta1), beta2: Float(c.beta2),
+                              weightDecay: Float(c.weightDecay), decoupledWeightDecay: c.optimizer == .adamw,
+                              flops: flops))
+        case .sgd:
+            self = .sgd(SGD(parameters: parameters, lr: Float(c.lr), momentum: Float(c.momentum),
+                            weightDecay: Float(c.weightDecay), flops: flops))
+        }
+    }
+
+    func step(lr: Float) {
+        switch self {
+        case .adam(let adam): adam.step(lr: lr)
+        case .sgd(let sgd): sgd.step(lr: lr)
+        }
+    }
+}

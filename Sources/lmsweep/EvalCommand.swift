@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+import Training
+
+/// `lmsweep eval --weights F.safetensors`: the NLL of saved weights on valid and test.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate weights saved by `lmsweep train --save-weights`; print the result as JSON.",
+        discussion: """
+        The run config stored in the file rebuilds the model; --set key=value changes the \
+        evaluation (e.g. --set eval_mode=full).
+        """
+    )
+
+    @Option(help: "A .safetensors file written by lmsweep train --save-weights.")
+    var weights: String
+
+    @Option(name: .customLong("set"), help: "key=value run-config setting; repeatable.")
+    var settings: [String] = []
+
+    @Option(name: .customLong("data-dir"), help: "Dataset root (default: $LMSWEEP_DATA, else ./data).")
+    var dataDir: String?
+
+    func run() throws {
+        TensorCore.preferFastBLASKernels()
+        let trainer = Trainer(dataDirectory: dataDir)
+        do {
+            print(try trainer.evaluate(weightsPath: weights, settings: settings).jsonLine())
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

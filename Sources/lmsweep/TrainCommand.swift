@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+import Training
+
+/// `lmsweep train`: one run, from a preset or from flags; progress on stderr, the record last on stdout.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train and evaluate one run; print its record as JSON (the last line on stdout).",
+        discussion: """
+        Start from a preset (--preset NAME) or the defaults, then apply --arch, --dataset, \
+        --context, --depth, --seed, --max-steps and any --set key=value (run-config keys: \
+        \(RunConfig.keys.joined(separator: ", "))).
+
+        Presets: \(Presets.names.joined(separator: ", ")).
+        """
+    )
+
+    @Option(help: "A named configuration (see the list above).")
+    var preset: String?
+
+    @Option(help: "linear, mlp, attention or transformer.")
+    var arch: RunConfig.Architecture?
+
+    @Option(help: "tinyshakespeare, ptb or wikitext2.")
+    var dataset: RunConfig.Dataset?
+
+    @Option(help: "Context length T (tokens per window).")
+    var context: Int?
+
+    @Option(help: "Transformer blocks or MLP hidden layers.")
+    var depth: Int?
+
+    @Option(help: "Seed of initialization, sampling and dropout.")
+    var seed: UInt64?
+
+    @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps (quick checks).")
+    var maxSteps: Int?
+
+    @Option(name: .customLong("set"), help: "key=value run-config setting; repeatable (e.g. --set lr=1e-3).")
+    var settings: [String] = []
+
+    @Option(name: .customLong("save-weights"), help: "Write the tested weights to this .safetensors file.")
+    var saveWeights: String?
+
+    @Option(name: .customLong("data-dir"), help: "Dataset root (default: $LMSWEEP_DATA, else ./data).")
+    var dataDir: String?
+
+    @Flag(help: "No progress lines on stderr.")
+    var quiet = false
+
+    func run() throws {
+        TensorCore.preferFastBLASKernels()
+        var config: RunConfig
+        if let preset {
+            guard let named = Presets.config(named: preset) else {
+                throw ValidationError("unknown preset '\(preset)'; presets: \(Presets.names.joined(separator: ", "))")
+            }
+            config = named
+        } else {
+            config = RunConfig()
+        }
+        if let arch { config.arch = arch }
+        if let dataset { config.dataset = dataset }
+        if let context { config.context = context }
+        if let depth { config.depth = depth }
+        if let seed { config.seed = seed }
+        if let maxSteps { config.maxSteps = maxSteps }
+        config = try config.applying(settings: settings)
+
+        let trainer = Trainer(dataDirectory: dataDir)
+        do {
+            try trainer.preflight(config)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let progress: ((String) -> Void)? = quiet ? nil : { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        let host = ProcessInfo.processInfo.hostName
+        let record = trainer.run(config, rank: 0, host: host, progress: progress, saveWeightsTo: saveWeights)
+        print(record.jsonLine())
+        if record.status == .failed {
+            FileHandle.standardError.write(Data("error: run failed: \(record.error ?? "unknown error")\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension RunConfig.Architecture: ExpressibleByArgument {}
+extension RunConfig.Dataset: ExpressibleByArgument {}

@@ -1,0 +1,148 @@
+import XCTest
+import Foundation
+@testable import TensorCore
+
+/// Every fast kernel against its naive reference.
+final class KernelReferenceTests: XCTestCase {
+    override func setUp() { TensorCore.setBLASThreads(1) }
+
+    func testBLASMatmulMatchesNaiveTripleLoopForEveryTransposeAndBeta() {
+        let (m, n, k) = (7, 9, 11)
+        let a = randomValues(m * k, seed: 1), b = randomValues(k * n, seed: 2), c0 = randomValues(m * n, seed: 3)
+        for transA in [false, true] {
+            for transB in [false, true] {
+                for beta: Float in [0, 1] {
+                    var fast = c0, reference = c0
+                    let lda = transA ? m : k, ldb = transB ? k : n
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            Gemm.run(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda,
+                                     b: pb.baseAddress!, ldb: ldb, beta: beta, c: &fast, ldc: n, flops: FlopCounter(), .forward)
+                            Gemm.naive(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda,
+                                       b: pb.baseAddress!, ldb: ldb, beta: beta, c: &reference, ldc: n)
+                        }
+                    }
+                    for (x, y) in zip(fast, reference) { XCTAssertEqual(x, y, accuracy: 1e-4, "transA \(transA) transB \(transB) beta \(beta)") }
+                }
+            }
+        }
+    }
+
+    func testAttentionKernelMatchesNaiveReference() {
+        let (time, headDim) = (9, 8)
+        let q = randomValues(time * headDim, seed: 4), k = randomValues(time * headDim, seed: 5), v = randomValues(time * headDim, seed: 6)
+        for causal in [true, false] {
+            var probabilities = [Float](repeating: .nan, count: time * time)
+            var output = [Float](repeating: 0, count: time * headDim)
+            var unused: UInt64 = 0
+            AttentionKernel.forward(q: q, k: k, v: v, time: time, headDim: headDim, causal: causal,
+                                    probabilities: &probabilities, dropoutMask: nil, dropped: nil, output: &output, flops: FlopCounter(),
+                                    softmaxNanoseconds: &unused)
+            let reference = AttentionKernel.naiveForward(q: q, k: k, v: v, time: time, headDim: headDim, causal: causal)
+            for (x, y) in zip(output, reference) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+            if causal {
+                // Exact zeros above the diagonal, rows summing to one.
+                for i in 0..<time {
+                    for j in (i + 1)..<time where j < time { XCTAssertEqual(probabilities[i * time + j], 0) }
+                    XCTAssertEqual(probabilities[(i * time)..<(i * time + i + 1)].reduce(0, +), 1, accuracy: 1e-5)
+                }
+            }
+        }
+    }
+
+    func testFastExpMatchesLibmAcrossTheRange() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let relative = abs(FastMath.exp(x) - Foundation.exp(x)) / Foundation.exp(x)
+            worst = max(worst, relative)
+            x += 0.01371
+        }
+        XCTAssertLessThan(worst, 5e-7)
+        XCTAssertEqual(FastMath.exp(0), 1)
+    }
+
+    func testRopeRotatesSplitHalfPairsByPositionTimesFrequency() {
+        // One head, D = 4: pairs (0, 2) at frequency 1 and (1, 3) at frequency 10000^(−1/2) = 0.01.
+        let parameters = ParameterSet()
+        var rng = RNG(seed: 0)
+        parameters.finalize(rng: &rng)
+        let graph = Graph(parameters: parameters, training: false, flops: FlopCounter())
+        let x: [Float] = [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]   // T = 3
+        let y = graph.value(graph.rope(graph.constant(shape: [1, 1, 3, 4], values: x)))
+        for t in 0..<3 {
+            let a0 = Double(t), a1 = Double(t) * 0.01
+            let expected = [1 * cos(a0) - 3 * sin(a0), 2 * cos(a1) - 4 * sin(a1), 3 * cos(a0) + 1 * sin(a0), 4 * cos(a1) + 2 * sin(a1)]
+            for d in 0..<4 { XCTAssertEqual(Double(y[t * 4 + d]), expected[d], accuracy: 1e-5) }
+        }
+    }
+
+    func testLayerNormNormalisesRowsLikePyTorch() {
+        let parameters = ParameterSet()
+        let w = parameters.add("w", shape: [4], initializer: .ones), b = parameters.add("b", shape: [4], initializer: .zeros)
+        var rng = RNG(seed: 0)
+        parameters.finalize(rng: &rng)
+        let graph = Graph(parameters: parameters, training: false, flops: FlopCounter())
+        let y = graph.value(graph.layerNorm(graph.constant(shape: [1, 4], values: [1, 2, 3, 4]), weight: graph.param(w), bias: graph.param(b)))
+        // mean 2.5, biased variance 1.25: (x − 2.5) / √(1.25 + 1e−5)
+        let s = (1.25 + 1e-5).squareRoot()
+        for (value, x) in zip(y, [1.0, 2, 3, 4]) { XCTAssertEqual(Double(value), (x - 2.5) / s, accuracy: 1e-6) }
+    }
+
+    func testCrossEntropyMatchesLogSoftmaxNLL() {
+        let parameters = ParameterSet()
+        var rng = RNG(seed: 0)
+        parameters.finalize(rng: &rng)
+        let graph = Graph(parameters: parameters, training: false, flops: FlopCounter())
+        let logits: [Float] = [1, 2, 3, 0, 0, 0]
+        let loss = graph.scalar(graph.crossEntropy(graph.constant(shape: [2, 3], values: logits), targets: [2, 0]))
+        let row0 = log(exp(1.0) + exp(2.0) + exp(3.0)) - 3, row1 = log(3.0)
+        XCTAssertEqual(Double(loss), (row0 + row1) / 2, accuracy: 1e-6)
+    }
+}
+
+/// The vectorised row kernels against plain scalar references.
+final class VectorKernelTests: XCTestCase {
+    func testVectorExpMatchesLibmOnNonPositiveInputsAndFlushesUnderflow() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x <= 0 {
+            let lanes = Vector.expNonPositive(Vector8(repeating: x))
+            worst = max(worst, abs(lanes[5] - Foundation.exp(x)) / Foundation.exp(x))
+            x += 0.00731
+        }
+        XCTAssertLessThan(worst, 5e-7)
+        XCTAssertEqual(Vector.expNonPositive(Vector8(repeating: 0))[0], 1)
+        XCTAssertEqual(Vector.expNonPositive(Vector8(repeating: -200))[0], 0)
+        XCTAssertEqual(Vector.expNonPositive(Vector8(repeating: -1e6))[0], 0)
+    }
+
+    func testSoftmaxRowMatchesReferenceForEveryLengthIncludingTails() {
+        for length in 1...40 {
+            let row = randomValues(length, seed: UInt64(length), scale: 4)
+            var fast = row
+            fast.withUnsafeMutableBufferPointer { Normalization.softmaxRow($0.baseAddress!, length: length) }
+            for (x, y) in zip(fast, Normalization.naiveSoftmaxRow(row)) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        }
+    }
+
+    func testReluBackwardMatchesScalarRule() {
+        let count = 37
+        let input = randomValues(count, seed: 3) + [-0.0, 0.0, 1e-40]
+        var output = [Float](repeating: 0, count: input.count)
+        Elementwise.reluForward(input, into: &output, count: input.count)
+        XCTAssertEqual(output[count].sign, .plus, "ReLU never emits −0")
+        let dy = randomValues(input.count, seed: 4)
+        var dx = [Float](repeating: 1, count: input.count)
+        Elementwise.reluBackward(output: output, dy: dy, into: &dx, count: input.count)
+        for i in 0..<input.count { XCTAssertEqual(dx[i], 1 + (input[i] > 0 ? dy[i] : 0)) }
+    }
+
+    func testLogSumExpMatchesReference() {
+        for count in [1, 7, 8, 65, 1000] {
+            let row = randomValues(count, seed: UInt64(count), scale: 5)
+            let reference = Double(row.max()!) + log(row.reduce(0.0) { $0 + exp(Double($1 - row.max()!)) })
+            XCTAssertEqual(Double(row.withUnsafeBufferPointer { Loss.logSumExp($0.baseAddress!, count: count) }), reference, accuracy: 1e-5)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import XCTest
+@testable import TensorCore
+
+/// Optimizers against hand-computed values: p = [1, −2], gradients [0.5, −1], [−0.25, 0.1],
+/// [0.3, 0.3] over three steps, lr 0.01, PyTorch defaults (β 0.9/0.999, ε 1e−8). The expected
+/// values were computed in float64 with torch.optim's update rule written out step by step.
+final class OptimizerTests: XCTestCase {
+    let gradients: [[Float]] = [[0.5, -1.0], [-0.25, 0.1], [0.3, 0.3]]
+
+    private func twoParameters() -> ParameterSet {
+        let parameters = ParameterSet()
+        let p = parameters.add("p", shape: [2], initializer: .zeros)
+        var rng = RNG(seed: 0)
+        parameters.finalize(rng: &rng)
+        parameters.setValues(p, [1, -2])
+        return parameters
+    }
+
+    private func trajectory(_ step: (ParameterSet) -> Void, _ parameters: ParameterSet) -> [[Float]] {
+        gradients.map { g in
+            parameters.flatGrads = g
+            step(parameters)
+            return parameters.flatValues
+        }
+    }
+
+    private func assertTrajectory(_ actual: [[Float]], _ expected: [[Double]], file: StaticString = #filePath, line: UInt = #line) {
+        for (a, e) in zip(actual, expected) {
+            for (x, y) in zip(a, e) { XCTAssertEqual(Double(x), y, accuracy: 2e-6, file: file, line: line) }
+        }
+    }
+
+    func testAdamMatchesTorchUpdateRule() {
+        let parameters = twoParameters()
+        let adam = Adam(parameters: parameters, lr: 0.01, flops: nil)
+        assertTrajectory(trajectory({ _ in adam.step(lr: 0.01) }, parameters),
+                         [[0.9900000002, -1.9900000001], [0.9873366298707846, -1.9840735150408773],
+                          [0.9825000765498865, -1.9815130193686552]])
+    }
+
+    func testAdamWithL2WeightDecayAddsDecayToTheGradient() {
+        let parameters = twoParameters()
+        let adam = Adam(parameters: parameters, lr: 0.01, weightDecay: 0.1, flops: nil)
+        assertTrajectory(trajectory({ _ in adam.step(lr: 0.01) }, parameters),
+                         [[0.9900000001666667, -1.9900000000833333], [0.9853191993058599, -1.9827099890591526],
+                          [0.9788165622794978, -1.9776331663459166]])
+    }
+
+    func testAdamWDecouplesWeightDecay() {
+        let parameters = twoParameters()
+        let adamW = Adam(parameters: parameters, lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: true, flops: nil)
+        assertTrajectory(trajectory({ _ in adamW.step(lr: 0.01) }, parameters),
+                         [[0.9890000002, -1.9880000001], [0.9853476298705847, -1.9800855150407772],
+                          [0.9795257289198159, -1.9755449338535145]])
+    }
+
+    func testSGDWithMomentum() {
+        let parameters = twoParameters()
+        let sgd = SGD(parameters: parameters, lr: 0.1, momentum: 0.9, flops: nil)
+        assertTrajectory(trajectory({ _ in sgd.step(lr: 0.1) }, parameters),
+                         [[0.95, -1.9], [0.93, -1.82], [0.882, -1.778]])
+    }
+
+    func testOptimizerFlopsFollowTheConvention() {
+        let parameters = twoParameters()
+        let flops = FlopCounter()
+        let adamW = Adam(parameters: parameters, lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: true, flops: flops)
+        adamW.step(lr: 0.01)
+        XCTAssertEqual(flops.optimizer, 2 * (FlopConvention.adam + FlopConvention.weightDecay))
+        XCTAssertEqual(flops.forward + flops.backward, 0)
+    }
+
+    func testClipGradNormScalesToMaxNormAndReturnsThePreClipNorm() {
+        let parameters = twoParameters()
+        parameters.flatGrads = [3, 4]
+        XCTAssertEqual(clipGradNorm(parameters, maxNorm: 1, flops: nil), 5)
+        let clipped = parameters.flatGrads
+        XCTAssertEqual(clipped[0], 0.6, accuracy: 1e-6)
+        XCTAssertEqual(clipped[1], 0.8, accuracy: 1e-6)
+        // Below the threshold nothing changes.
+        parameters.flatGrads = [0.3, 0.4]
+        XCTAssertEqual(clipGradNorm(parameters, maxNorm: 1, flops: nil), 0.5, accuracy: 1e-7)
+        XCTAssertEqual(parameters.flatGrads, [0.3, 0.4])
+    }
+
+    func testWarmupCosineSchedule() {
+        let schedule = LRSchedule.warmupCosine(peak: 1e-3, warmup: 10, total: 110, minLR: 1e-4)
+        XCTAssertEqual(schedule.lr(at: 0), 1e-4, accuracy: 1e-9)        // 1/10 of peak
+        XCTAssertEqual(schedule.lr(at: 9), 1e-3, accuracy: 1e-9)        // warmup done
+        XCTAssertEqual(schedule.lr(at: 10), 1e-3, accuracy: 1e-9)       // cosine starts at peak
+        XCTAssertEqual(schedule.lr(at: 60), 5.5e-4, accuracy: 1e-9)     // halfway: (peak + min) / 2
+        XCTAssertEqual(schedule.lr(at: 110), 1e-4, accuracy: 1e-9)
+        XCTAssertEqual(schedule.lr(at: 500), 1e-4, accuracy: 1e-9)
+        XCTAssertEqual(LRSchedule.constant(3e-4).lr(at: 123), 3e-4)
+    }
+}

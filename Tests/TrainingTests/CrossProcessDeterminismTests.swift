@@ -1,0 +1,66 @@
+import XCTest
+import Foundation
+@testable import Training
+
+/// Same config and seed, same bits, in any process: the built `lmsweep train` binary runs the
+/// same tiny run twice (two fresh processes), and the records agree on every result field.
+final class CrossProcessDeterminismTests: XCTestCase {
+    /// `lmsweep` sits next to the test bundle in `.build/release`.
+    private func lmsweepBinary() throws -> String {
+        let bundle = Bundle(for: Self.self).bundleURL
+        let candidates = [bundle.deletingLastPathComponent().appendingPathComponent("lmsweep").path,
+                          bundle.appendingPathComponent("lmsweep").path,
+                          URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lmsweep").path]
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("lmsweep binary not built next to the tests (looked in \(candidates)); run scripts/test.sh")
+        }
+        return found
+    }
+
+    private func run(_ binary: String, _ arguments: [String]) throws -> (lastLine: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        return (String(String(decoding: stdout, as: UTF8.self).split(separator: "\n").last ?? ""), stderr)
+    }
+
+    private func train(_ binary: String, dataDir: String, arguments: [String]) throws -> (record: RunRecord, stderr: String) {
+        let (lastLine, stderr) = try run(binary, ["train", "--data-dir", dataDir] + arguments)
+        return (try RunRecord.decode(jsonLine: lastLine), stderr)
+    }
+
+    func testSameConfigAndSeedGiveBitIdenticalRecordsAcrossProcesses() throws {
+        let binary = try lmsweepBinary()
+        // The real file's size, so the binary's published-size check accepts the made-up text.
+        let root = try TinyCorpus.make(byteCount: 1_115_394, seed: 9)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let arguments = ["--arch", "transformer", "--context", "16", "--depth", "2", "--seed", "5", "--max-steps", "6",
+                         "--set", "d_model=16", "--set", "heads=2", "--set", "ffn_width=32", "--set", "batch_size=8",
+                         "--set", "windows_per_epoch=24", "--set", "eval_windows=64", "--set", "lr=3e-3"]
+        let weights = root + "/weights.safetensors"
+        let first = try train(binary, dataDir: root, arguments: arguments + ["--save-weights", weights])
+        let second = try train(binary, dataDir: root, arguments: arguments)
+        XCTAssertEqual(first.record.status, .ok, first.record.error ?? "")
+        XCTAssertEqual(first.record.steps, 6)
+        XCTAssertEqual(first.record.validSteps, [3, 6])
+        XCTAssertTrue(first.stderr.contains("epoch 1/4"), first.stderr)
+        XCTAssertTrue(first.record.sameResult(as: second.record),
+                      "\(first.record.resultOnly.jsonLine())\n\(second.record.resultOnly.jsonLine())")
+        XCTAssertEqual(first.record.testNLL?.bitPattern, second.record.testNLL?.bitPattern)
+        // `lmsweep eval` rebuilds the model from the file's stored config and reproduces the test NLL.
+        let evaluationLine = try run(binary, ["eval", "--weights", weights, "--data-dir", root]).lastLine
+        let evaluation = try JSONDecoder().decode(WeightsEvaluation.self, from: Data(evaluationLine.utf8))
+        XCTAssertEqual(evaluation.testNLL, first.record.testNLL)
+        XCTAssertEqual(evaluation.id, first.record.id)
+        let different = try train(binary, dataDir: root, arguments: arguments.map { $0 == "5" ? "6" : $0 })
+        XCTAssertNotEqual(different.record.testNLL, first.record.testNLL)
+    }
+}
