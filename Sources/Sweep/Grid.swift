@@ -86,7 +86,7 @@ private struct Expander {
             if reported.insert(place).inserted { problems.append(problem) }
         }
         guard issues.isEmpty else { return }
-        let job = Job(config: config, origin: "\(spec.file):\(origin)")
+        let job = Job(config: config, origin: "\(spec.file):\(origin)", settingLines: latest.mapValues(\.line))
         if seen.insert(job.id).inserted { jobs.append(job) }
     }
 

@@ -14,8 +14,11 @@ public struct Job: Hashable, Sendable {
     public let predictedFLOPs: Double
     /// Where in the spec the job came from (`file:line` of its grid or include rule).
     public let origin: String
+    /// The spec line that set each key the spec set for this job, for pointing at a problem
+    /// found later (a dataset missing on this machine).
+    public let settingLines: [String: Int]
 
-    public init(config: RunConfig, origin: String = "") {
+    public init(config: RunConfig, origin: String = "", settingLines: [String: Int] = [:]) {
         let canonical = config.canonicalized()
         self.config = canonical
         self.id = canonical.id
@@ -24,6 +27,7 @@ public struct Job: Hashable, Sendable {
         self.predictedFLOPs = CostEstimate.predictedTrainingFLOPs(canonical, vocabularySize: vocabulary)
             + CostEstimate.predictedEvaluationFLOPs(canonical, vocabularySize: vocabulary)
         self.origin = origin
+        self.settingLines = settingLines
     }
 
     /// A short human summary: `transformer ctx=64 depth=2 d=128 heads=4 seed=0`.

@@ -17,7 +17,7 @@ public struct PreparedSweep {
     /// Loads and validates the spec (every problem at once), expands it, opens the journal in
     /// `output` and works out which jobs remain. `check` runs on every job before any
     /// training starts (the Trainer's preflight: data present, context fits); its failures
-    /// are reported as spec problems at the job's line.
+    /// are reported as spec problems at the line of the job's dataset (or of its grid).
     public static func prepare(specPath: String, output: String?, retryFailed: Bool,
                                check: ((RunConfig) throws -> Void)? = nil,
                                warn: (String) -> Void) throws -> PreparedSweep {
@@ -30,9 +30,10 @@ public struct PreparedSweep {
                 do { try check(job.config) } catch {
                     let message = "\(error)"
                     guard seen.insert(message).inserted else { continue }
-                    let parts = job.origin.split(separator: ":")
-                    problems.append(SpecProblem(file: spec.file, line: Int(parts.last ?? "") ?? 0,
-                                                key: "run", value: job.summary, message: message))
+                    // Most such failures are about the data: point at the dataset if the spec set it.
+                    let line = job.settingLines["dataset"] ?? Int(job.origin.split(separator: ":").last ?? "") ?? 0
+                    problems.append(SpecProblem(file: spec.file, line: line, key: "run", value: job.summary,
+                                                message: message))
                 }
             }
             if !problems.isEmpty { throw SpecValidationError(problems: problems) }
