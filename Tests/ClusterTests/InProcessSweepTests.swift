@@ -98,4 +98,25 @@ final class InProcessSweepTests: XCTestCase {
         let csv = try String(contentsOfFile: out + "/results.csv", encoding: .utf8)
         XCTAssertFalse(csv.contains(",failed,") || csv.contains(",diverged,"))
     }
+
+    func testAChangedSpecRunsOnlyItsNewJobsAndKeepsTheFinishedOnes() throws {
+        let (path, out, jobs) = try setUpSpec()
+        _ = try SweepLauncher.run(specPath: path, output: out, retryFailed: false,
+                                  makeRunner: { ScriptedRunner() }, log: { _ in })
+        let before = try String(contentsOfFile: Journal.journalPath(in: out), encoding: .utf8)
+        // One more context: every architecture gains runs; nothing finished is run again.
+        try spec.replacingOccurrences(of: "context: [8, 16]", with: "context: [8, 16, 32]")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let grown = try Grid.expand(SweepSpec.load(path: path)).jobs
+        let runner = ScriptedRunner()
+        let outcome = try XCTUnwrap(try SweepLauncher.run(specPath: path, output: out, retryFailed: false,
+                                                          makeRunner: { runner }, log: { _ in }))
+        XCTAssertEqual(Set(runner.ran.map(\.id)), Set(grown.map(\.id)).subtracting(jobs.map(\.id)))
+        XCTAssertTrue(runner.ran.allSatisfy { $0.context == 32 })
+        XCTAssertEqual(outcome.skipped, jobs.count)
+        let after = try String(contentsOfFile: Journal.journalPath(in: out), encoding: .utf8)
+        XCTAssertTrue(after.hasPrefix(before), "finished records are kept as they were")
+        XCTAssertEqual(try String(contentsOfFile: out + "/spec.yaml", encoding: .utf8),
+                       try String(contentsOfFile: path, encoding: .utf8), "the spec as last run is stored")
+    }
 }
