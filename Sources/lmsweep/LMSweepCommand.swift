@@ -16,5 +16,7 @@ struct LMSweepCommand: ParsableCommand {
         """,
         version: LMSweepVersion.current,
         subcommands: [DataCommand.self, BenchCommand.self, TrainCommand.self, EvalCommand.self]
+        subcommands: [DataCommand.self, TrainCommand.self, EvalCommand.self, BenchCommand.self,
+                      RunCommand.self, PlanCommand.self, MergeCommand.self]
     )
 }
