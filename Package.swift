@@ -35,6 +35,8 @@ let package = Package(
         ]),
 
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
+        // Cluster mode over network-namespace test hosts: scripts and mpirun as subprocesses only.
+        .testTarget(name: "NetnsClusterTests"),
     ],
     swiftLanguageModes: [.v5]
 )
