@@ -18,7 +18,9 @@
 # `up` writes into the state directory (default /tmp/lmsweep-netns-K):
 #   hostfile    one `lmsweepK-nodeI slots=1` line per host (Open MPI hostfile syntax)
 #   rsh-agent   the agent for `--mca plm_rsh_agent` (calls scripts/netns-rsh)
-#   mpirun-flags   the flags a user adds to mpirun to use these hosts, one per line
+#   mpirun-flags   the flags besides --hostfile that mpirun needs for these hosts, one per
+#               line: `mpirun --hostfile STATE/hostfile $(cat STATE/mpirun-flags) ...`, or
+#               `scripts/run-cluster.sh STATE/hostfile SPEC $(cat STATE/mpirun-flags)`
 #   hosts       `NAME ADDRESS` per host, for tools and tests
 # If `up` fails half-way, a trap runs `down` so nothing is left behind.
 set -Eeuo pipefail
@@ -78,6 +80,13 @@ kill_namespace_processes() {
   done
 }
 
+# IPv4 only: no link-local IPv6 addresses, so MPI and the daemons have exactly one address
+# per host to use, and no router solicitations or multicast reports chatter on the bridge.
+no_ipv6() {
+  local flag="/proc/sys/net/ipv6/conf/$1/disable_ipv6"
+  [ ! -e "$flag" ] || echo 1 > "$flag"
+}
+
 down() {
   local ns link
   for ns in $(our_namespaces); do
@@ -112,6 +121,7 @@ up() {
   trap 'echo "netns-cluster: up failed; removing what was made" >&2; down' ERR
   mkdir -p "$state"
   ip link add "$bridge" type bridge
+  no_ipv6 "$bridge"
   ip addr add "$bridge_addr/24" dev "$bridge"
   ip link set "$bridge" up
   : > "$state/hostfile.tmp"
@@ -121,6 +131,8 @@ up() {
     veth="$(veth_name "$i")"
     ip netns add "$ns"
     ip link add "$veth" type veth peer name eth0 netns "$ns"
+    no_ipv6 "$veth"
+    ip netns exec "$ns" sh -c 'f=/proc/sys/net/ipv6/conf/eth0/disable_ipv6; [ ! -e $f ] || echo 1 > $f'
     ip link set "$veth" master "$bridge"
     ip link set "$veth" up
     ip -n "$ns" link set lo up
@@ -152,18 +164,13 @@ EOF
   cat "$state/mpirun-flags"
 }
 
-# The flags that turn a one-node mpirun into a run on these hosts; see /work/notes/netns.md
-# and the README's "Running on a cluster" for why each one is there.
+# The flags that, with --hostfile, turn a one-node mpirun into a run on these hosts; the
+# README's "Running on a cluster" says why each one is there.
 write_mpirun_flags() {
   cat <<EOF
---hostfile
-$state/hostfile
 --mca
 plm_rsh_agent
 $state/rsh-agent
---mca
-plm_rsh_no_tree_spawn
-1
 --mca
 btl
 tcp,self

@@ -55,11 +55,11 @@ final class NetnsCluster {
         return leftovers + (FileManager.default.fileExists(atPath: state) ? [state] : [])
     }
 
-    /// The flags `up` printed for mpirun, plus the root-only flag when running as root.
+    /// The hostfile and the flags `up` wrote for mpirun, plus the root-only flag as root.
     func mpirunFlags() throws -> [String] {
         let flags = try String(contentsOfFile: state + "/mpirun-flags", encoding: .utf8)
             .split(separator: "\n").map(String.init)
-        return (getuid() == 0 ? ["--allow-run-as-root"] : []) + flags
+        return (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--hostfile", state + "/hostfile"] + flags
     }
 
     func cut(host index: Int) throws {
