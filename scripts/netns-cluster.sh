@@ -8,6 +8,7 @@
 #   scripts/netns-cluster.sh [--net K] [--state DIR] down    # removes everything `up` made
 #   scripts/netns-cluster.sh [--net K] [--state DIR] cut I    # host I dies: link silent, processes frozen
 #   scripts/netns-cluster.sh [--net K] [--state DIR] crash I  # host I's processes are all killed
+#   scripts/netns-cluster.sh [--net K] [--state DIR] hide I DIR  # host I no longer sees DIR
 #
 # Everything lives on the private test subnet 10.213.K.0/24 (K = 7 by default): the bridge is
 # .1, host I is .(10+I). Names carry K so two clusters with different K can coexist:
@@ -30,7 +31,7 @@ net=7
 state=""
 
 usage() {
-  echo "usage: $0 [--net K] [--state DIR] up N | down | cut I | crash I" >&2
+  echo "usage: $0 [--net K] [--state DIR] up N | down | cut I | crash I | hide I DIR" >&2
   exit 2
 }
 
@@ -141,11 +142,12 @@ up() {
     echo "$ns slots=1" >> "$state/hostfile.tmp"
     echo "$ns $(host_addr "$i")" >> "$state/hosts.tmp"
   done
+  mkdir -p "$state/empty" "$state/hidden"
   mv "$state/hostfile.tmp" "$state/hostfile"
   mv "$state/hosts.tmp" "$state/hosts"
   cat > "$state/rsh-agent" <<EOF
 #!/bin/sh
-exec "$here/netns-rsh" --net $net "\$@"
+exec "$here/netns-rsh" --net $net --state "$state" "\$@"
 EOF
   chmod +x "$state/rsh-agent"
   write_mpirun_flags > "$state/mpirun-flags"
@@ -213,6 +215,15 @@ crash_host() {
   kill_namespace_processes "$ns"
 }
 
+# Host I stops seeing PATH (a node without the shared filesystem): commands launched on it
+# from now on find an empty directory there.
+hide_path() {
+  local ns path="$2"
+  ns="$(existing_host "$1")"
+  [ -d "$path" ] || { echo "netns-cluster: hide needs an existing directory, got '$path'" >&2; exit 2; }
+  (cd "$path" && pwd -P) >> "$state/hidden/$ns"
+}
+
 existing_host() {
   local ns
   ns="$(ns_name "$1")"
@@ -225,5 +236,6 @@ case "$1" in
   down) [ $# -eq 1 ] || usage; down ;;
   cut) [ $# -eq 2 ] || usage; cut_host "$2" ;;
   crash) [ $# -eq 2 ] || usage; crash_host "$2" ;;
+  hide) [ $# -eq 3 ] || usage; hide_path "$2" "$3" ;;
   *) usage ;;
 esac

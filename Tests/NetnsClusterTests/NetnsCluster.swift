@@ -67,6 +67,12 @@ final class NetnsCluster {
         guard result.status == 0 else { throw ClusterError.downFailed(result.stderr) }
     }
 
+    /// Commands launched on host `index` from now on see `path` as an empty folder.
+    func hide(_ path: String, fromHost index: Int) throws {
+        let result = try Command.run(Self.script, ["--net", "\(Self.net)", "hide", "\(index)", path])
+        guard result.status == 0 else { throw ClusterError.hideFailed(result.stderr) }
+    }
+
     /// Bytes the host sent into the bridge (received on the root side of its veth).
     func bytesSent(byHost index: Int) throws -> Int {
         let path = "/sys/class/net/\(Self.rootSideLink(index))/statistics/rx_bytes"
@@ -74,5 +80,5 @@ final class NetnsCluster {
         return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
-    enum ClusterError: Error { case upFailed(String), downFailed(String) }
+    enum ClusterError: Error { case upFailed(String), downFailed(String), hideFailed(String) }
 }

@@ -95,6 +95,24 @@ final class NetnsClusterTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("unable to reliably start one or more daemons"), run.stderr)
     }
 
+    /// A host can be made to lack a folder the others share (a node without the shared
+    /// filesystem): every command launched there finds it empty, the other hosts do not.
+    func testHiddenFolderIsEmptyOnlyOnThatHost() throws {
+        let shared = scratch.appendingPathComponent("shared")
+        try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
+        try "corpus".write(to: shared.appendingPathComponent("input.txt"), atomically: true, encoding: .utf8)
+        try cluster!.hide(shared.path, fromHost: 3)
+        let run = try mpirun(["-np", "3", "sh", "-c", "echo $(hostname) $(ls \(shared.path) | wc -l)"])
+        XCTAssertTrue(run.wait(upTo: 60) { !run.process.isRunning }, "mpirun did not finish")
+        run.kill()
+        let result = run.result()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n").map(String.init).sorted(),
+                       ["\(NetnsCluster.hostName(1)) 1", "\(NetnsCluster.hostName(2)) 1", "\(NetnsCluster.hostName(3)) 0"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: shared.appendingPathComponent("input.txt").path),
+                      "hiding is per host: the launching machine still sees the folder")
+    }
+
     /// The agent parses ssh-style options and `user@` as ssh does, runs on the host named, and
     /// refuses anything that is not one of the test hosts: no traffic beyond them.
     func testAgentRunsOnlyOnTestHosts() throws {
