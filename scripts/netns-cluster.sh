@@ -98,13 +98,15 @@ down() {
   done
   for link in $(our_veths); do ip link del "$link" 2>/dev/null || true; done
   ip link del "$bridge" 2>/dev/null || true
-  rm -rf "$state"
+  # Only a folder `up` made (it holds the marker) is removed: --state never deletes anything else.
+  if [ -f "$state/.lmsweep-netns" ]; then rm -rf "$state"; fi
 }
 
 up() {
   local count="$1" i ns veth
   case "$count" in ''|*[!0-9]*) echo "netns-cluster: up needs a host count, got '$count'" >&2; exit 2 ;; esac
   [ "$count" -ge 1 ] && [ "$count" -le "$max_hosts" ] || { echo "netns-cluster: host count must be 1-$max_hosts, got $count" >&2; exit 2; }
+  ip netns del "lmsweep$net-probe" 2>/dev/null || true
   if ! ip netns add "lmsweep$net-probe" 2>/dev/null; then
     echo "netns-cluster: cannot create network namespaces here (needs root / CAP_SYS_ADMIN + CAP_NET_ADMIN)" >&2
     exit 3
@@ -119,8 +121,14 @@ up() {
     exit 4
   fi
 
+  if [ -e "$state" ] && [ ! -f "$state/.lmsweep-netns" ]; then
+    echo "netns-cluster: state folder $state exists and was not made by this script; pick another --state" >&2
+    exit 4
+  fi
+
   trap 'echo "netns-cluster: up failed; removing what was made" >&2; down' ERR
   mkdir -p "$state"
+  touch "$state/.lmsweep-netns"
   ip link add "$bridge" type bridge
   no_ipv6 "$bridge"
   ip addr add "$bridge_addr/24" dev "$bridge"
