@@ -41,6 +41,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        // Cluster mode over network-namespace test hosts: scripts and mpirun as subprocesses only.
+        .testTarget(name: "NetnsClusterTests"),
     ],
     swiftLanguageModes: [.v5]
 )
