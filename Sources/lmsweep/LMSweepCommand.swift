@@ -15,8 +15,7 @@ struct LMSweepCommand: ParsableCommand {
           mpirun -np 2 lmsweep run sweeps/smoke.yaml
         """,
         version: LMSweepVersion.current,
-        subcommands: [DataCommand.self, BenchCommand.self, TrainCommand.self, EvalCommand.self]
-        subcommands: [DataCommand.self, TrainCommand.self, EvalCommand.self, BenchCommand.self,
-                      RunCommand.self, PlanCommand.self, MergeCommand.self]
+        subcommands: [RunCommand.self, PlanCommand.self, MergeCommand.self, TrainCommand.self,
+                      EvalCommand.self, BenchCommand.self, DataCommand.self]
     )
 }
