@@ -11,8 +11,7 @@ public struct SweepOutcome {
     /// Records received in this session.
     public let records: [RunRecord]
     public let journalPath: String
-    public let csvPath: String
-    public let markdownPath: String
+    public let results: ResultFiles
     public let ranks: Int
     /// Wall time of the session, first job handed out to last record journaled.
     public let wallSeconds: Double
@@ -74,10 +73,10 @@ public enum SweepLauncher {
             if let communicator { communicator.abort(code: 1) }
             throw error
         }
-        let paths = try prepared.writeResults(warn: log)
+        let results = try prepared.writeResults(warn: log)
         return SweepOutcome(name: prepared.spec.name, totalJobs: prepared.jobs.count, skipped: plan.done.count,
                             records: records, journalPath: prepared.journal.path,
-                            csvPath: paths.csv, markdownPath: paths.markdown, ranks: size,
+                            results: results, ranks: size,
                             wallSeconds: coordinator.timing.wallSeconds,
                             coordinatorCPUSeconds: coordinator.timing.coordinatorCPUSeconds)
     }

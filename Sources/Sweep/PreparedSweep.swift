@@ -48,14 +48,28 @@ public struct PreparedSweep {
                              plan: plan, warnings: expansion.warnings)
     }
 
-    /// Regenerates `results.csv` and `results.md` from the journal (the source of truth).
+    /// Regenerates `results.csv`, `results.md` and `report.md` with its figures from the
+    /// journal (the source of truth).
     @discardableResult
-    public func writeResults(warn: (String) -> Void) throws -> (csv: String, markdown: String) {
-        try Self.writeResults(directory: journal.directory, warn: warn)
+    public func writeResults(warn: (String) -> Void) throws -> ResultFiles {
+        try Self.writeResults(directory: journal.directory, title: spec.name, warn: warn)
     }
 
-    public static func writeResults(directory: String, warn: (String) -> Void) throws -> (csv: String, markdown: String) {
+    public static func writeResults(directory: String, title: String, warn: (String) -> Void) throws -> ResultFiles {
         let records = MergedRecords(try Journal.load(path: Journal.journalPath(in: directory), warn: warn))
-        return try ResultsTable(records.records).write(to: directory)
+        return try ResultFiles.write(records.records, to: directory, title: title)
+    }
+}
+
+/// The tables and the report regenerated from a set of records.
+public struct ResultFiles: Sendable {
+    public let csv: String
+    public let markdown: String
+    public let report: String
+
+    public static func write(_ records: [RunRecord], to directory: String, title: String) throws -> ResultFiles {
+        let tables = try ResultsTable(records).write(to: directory)
+        let report = try Report.write(records: records, to: URL(fileURLWithPath: directory), title: title)
+        return ResultFiles(csv: tables.csv, markdown: tables.markdown, report: report[0].path)
     }
 }

@@ -29,30 +29,18 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var sourced: [SourcedRecord] = []
-        for input in inputs {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-                StandardError.write("error: \(input): no such folder or journal")
-                throw ExitCode.failure
-            }
-            let path = isDirectory.boolValue ? Journal.journalPath(in: input) : input
-            guard FileManager.default.fileExists(atPath: path) else {
-                StandardError.write("error: \(input): no \(Journal.fileName) in this folder")
-                throw ExitCode.failure
-            }
-            do {
-                sourced += try Journal.load(path: path, warn: StandardError.write)
-            } catch let error as JournalError {
-                StandardError.write("error: \(error)")
-                throw ExitCode.failure
-            }
+        let sourced: [SourcedRecord]
+        do {
+            sourced = try JournalInputs.load(inputs, warn: StandardError.write)
+        } catch {
+            StandardError.write("error: \(error)")
+            throw ExitCode.failure
         }
         let merged = MergedRecords(sourced)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let journal = merged.records.map { $0.jsonLine() + "\n" }.joined()
         try journal.write(toFile: Journal.journalPath(in: output), atomically: true, encoding: .utf8)
-        let paths = try ResultsTable(merged.records).write(to: output)
+        let paths = try ResultFiles.write(merged.records, to: output, title: URL(fileURLWithPath: output).lastPathComponent)
         for note in merged.superseded {
             StandardError.write("note: \(note.source): \(note.record.status.rawValue) run \(note.record.id) superseded by a finished record")
         }
@@ -60,6 +48,7 @@ struct MergeCommand: ParsableCommand {
         print("journal: \(Journal.journalPath(in: output))")
         print("results: \(paths.csv)")
         print("results: \(paths.markdown)")
+        print("report:  \(paths.report)")
         guard merged.conflicts.isEmpty else {
             let conflictsPath = (output as NSString).appendingPathComponent("conflicts.jsonl")
             let lines = merged.conflicts.flatMap(\.versions).map { $0.record.jsonLine() + "\n" }.joined()

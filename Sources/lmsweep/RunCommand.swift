@@ -72,8 +72,9 @@ struct RunCommand: ParsableCommand {
                          outcome.idealSeconds, outcome.coordinatorCPUSeconds, 100 * outcome.coordinatorCPUSeconds / max(wall, 1e-9)))
         }
         print("journal: \(outcome.journalPath)")
-        print("results: \(outcome.csvPath)")
-        print("results: \(outcome.markdownPath)")
+        print("results: \(outcome.results.csv)")
+        print("results: \(outcome.results.markdown)")
+        print("report:  \(outcome.results.report)")
     }
 }
 

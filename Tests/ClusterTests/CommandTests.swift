@@ -31,6 +31,20 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: root + "/merged/results.md", encoding: .utf8),
                        ResultsTable(reference).markdown())
         XCTAssertEqual(try Journal.load(path: Journal.journalPath(in: root + "/merged")).count, reference.count)
+
+        // The report of the partial journals equals the report of one complete journal, file for file.
+        try writeJournal(reference, in: root + "/full")
+        let full = try SweepBinary.run(["report", root + "/full", "-o", root + "/full-report", "--title", "ci-tiny"])
+        XCTAssertEqual(full.status, 0, full.stderr)
+        let partial = try SweepBinary.run(["report", root + "/a", root + "/b", "-o", root + "/partial-report", "--title", "ci-tiny"])
+        XCTAssertEqual(partial.status, 0, partial.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/full-report").sorted()
+        XCTAssertTrue(files.contains("report.md") && files.contains("tinyshakespeare-nll-vs-flops-exact.svg"), "\(files)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/partial-report").sorted(), files)
+        for file in files {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: root + "/full-report/" + file)),
+                           try Data(contentsOf: URL(fileURLWithPath: root + "/partial-report/" + file)), file)
+        }
     }
 
     func testMergeReportsAConflictingDuplicateWithItsSourcesAndExitsNonZero() throws {

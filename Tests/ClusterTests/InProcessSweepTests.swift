@@ -60,8 +60,10 @@ final class InProcessSweepTests: XCTestCase {
         XCTAssertEqual(Set(outcome.records.map(\.rank)), [0])
         XCTAssertEqual(outcome.ranks, 1)
         XCTAssertEqual(try Journal.load(path: outcome.journalPath).map(\.record), outcome.records)
-        let csv = try String(contentsOfFile: outcome.csvPath, encoding: .utf8)
+        let csv = try String(contentsOfFile: outcome.results.csv, encoding: .utf8)
         XCTAssertEqual(csv, ResultsTable(outcome.records).csv())
+        let report = try String(contentsOfFile: outcome.results.report, encoding: .utf8)
+        for record in outcome.records { XCTAssertTrue(report.contains("| \(record.id) |"), "report row for \(record.id)") }
         XCTAssertEqual(log.filter { $0.hasPrefix("sweep: ") }.count, jobs.count, "one progress line per record")
         XCTAssertTrue(log.last?.hasPrefix("sweep: \(jobs.count)/\(jobs.count) jobs") ?? false, log.last ?? "")
     }
@@ -77,7 +79,7 @@ final class InProcessSweepTests: XCTestCase {
         let attention = jobs.filter { $0.config.arch == .attention }.count
         XCTAssertEqual(statuses[.failed], mlp)
         XCTAssertEqual(statuses[.diverged], attention)
-        XCTAssertTrue(try String(contentsOfFile: first.markdownPath, encoding: .utf8).contains("failed: scripted failed"))
+        XCTAssertTrue(try String(contentsOfFile: first.results.markdown, encoding: .utf8).contains("failed: scripted failed"))
 
         // Without --retry-failed, nothing is left to do.
         let idle = ScriptedRunner()
