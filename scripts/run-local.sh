@@ -15,6 +15,10 @@ if [ $# -lt 1 ]; then
 fi
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# A first run on a fresh machine: fetch and check the datasets unless a folder is named.
+if [ -z "${LMSWEEP_DATA:-}" ] && [ ! -d data ] && [[ " $* " != *" --data-dir"* ]]; then
+  scripts/fetch-data.sh data >&2
+fi
 swift build -c release --product lmsweep >&2
 ranks="${LMSWEEP_RANKS:-$(nproc)}"
 flags=()
