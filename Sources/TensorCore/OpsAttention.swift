@@ -75,13 +75,12 @@ extension Graph {
         let unmasked = causal ? time * (time + 1) / 2 : time * time
         if useDropout {
             let m = scratch(slices * scoreSize)
-            let keepScale = 1 / (1 - dropout)
             for s in 0..<slices {
                 for i in 0..<time {
                     let row = m + (s * time + i) * time
                     let length = causal ? i + 1 : time
-                    for j in 0..<length { row[j] = rng.nextFloat() < dropout ? 0 : keepScale }
-                    for j in length..<time { row[j] = 0 }
+                    Elementwise.dropoutMask(row, count: length, p: dropout, rng: &rng)
+                    if length < time { (row + length).update(repeating: 0, count: time - length) }
                 }
             }
             mask = m

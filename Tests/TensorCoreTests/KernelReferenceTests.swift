@@ -163,3 +163,27 @@ final class GeluKernelTests: XCTestCase {
         }
     }
 }
+
+final class DropoutTests: XCTestCase {
+    func testDropoutMaskDropsFractionPAndScalesSurvivors() {
+        let count = 200_001   // odd: the last decision uses a draw of its own
+        var mask = [Float](repeating: -1, count: count)
+        var rng = RNG(seed: 11)
+        Elementwise.dropoutMask(&mask, count: count, p: 0.1, rng: &rng)
+        let dropped = mask.filter { $0 == 0 }.count
+        XCTAssertEqual(Double(dropped) / Double(count), 0.1, accuracy: 0.003)   // ±4.5 standard deviations
+        XCTAssertTrue(mask.allSatisfy { $0 == 0 || $0 == 1 / Float(0.9) })
+    }
+
+    func testDropoutIsTheIdentityInEvaluationAndSameSeedSameMask() {
+        let parameters = ParameterSet()
+        var rng = RNG(seed: 1)
+        parameters.finalize(rng: &rng)
+        let graph = Graph(parameters: parameters, training: false, flops: FlopCounter())
+        let x = graph.constant(shape: [4, 8], values: randomValues(32, seed: 2))
+        XCTAssertEqual(graph.dropout(x, p: 0.5, rng: &rng), x)
+        graph.training = true
+        var first = RNG(seed: 3), second = RNG(seed: 3)
+        XCTAssertEqual(graph.value(graph.dropout(x, p: 0.5, rng: &first)), graph.value(graph.dropout(x, p: 0.5, rng: &second)))
+    }
+}
