@@ -102,7 +102,8 @@ extension Graph {
     }
 
     /// Inverted dropout: zero each element with probability p, scale survivors by 1/(1−p).
-    /// Identity (the same node) when not training or p == 0. One `rng.next()` per two elements.
+    /// Identity (the same node) when not training or p == 0. Draws 16 words of `rng`
+    /// to seed the vector generator of its mask.
     public func dropout(_ x: Node, p: Float, rng: inout RNG) -> Node {
         precondition(p >= 0 && p < 1, "dropout: p = \(p) must be in [0, 1)")
         guard training && p > 0 else { return x }
@@ -110,7 +111,8 @@ extension Graph {
         let withGrad = needsGrad(x)
         let out = output(shape: shapes[x.index], withGrad: withGrad)
         let mask = scratch(count)
-        Elementwise.dropoutMask(mask, count: count, p: p, rng: &rng)
+        var generator = LaneGenerator(rng: &rng)
+        Elementwise.dropoutMask(mask, count: count, p: p, generator: &generator)
         let px = values[x.index], py = values[out.index]
         Elementwise.multiply(px, mask, into: py, count: count, accumulate: false)
         flops.add(FlopConvention.dropoutForward * Double(count), .forward)

@@ -169,10 +169,35 @@ final class DropoutTests: XCTestCase {
         let count = 200_001   // odd: the last decision uses a draw of its own
         var mask = [Float](repeating: -1, count: count)
         var rng = RNG(seed: 11)
-        Elementwise.dropoutMask(&mask, count: count, p: 0.1, rng: &rng)
+        var generator = LaneGenerator(rng: &rng)
+        Elementwise.dropoutMask(&mask, count: count, p: 0.1, generator: &generator)
         let dropped = mask.filter { $0 == 0 }.count
         XCTAssertEqual(Double(dropped) / Double(count), 0.1, accuracy: 0.003)   // ±4.5 standard deviations
         XCTAssertTrue(mask.allSatisfy { $0 == 0 || $0 == 1 / Float(0.9) })
+        // Neighbouring decisions are independent: P(both dropped) ≈ p².
+        let pairs = (0..<(count - 1)).filter { mask[$0] == 0 && mask[$0 + 1] == 0 }.count
+        XCTAssertEqual(Double(pairs) / Double(count - 1), 0.01, accuracy: 0.0015)
+    }
+
+    func testLaneGeneratorMatchesScalarXoshiro128StarStar() {
+        // Reference: xoshiro128** for lane 3 computed with plain UInt32 arithmetic.
+        var seedRNG = RNG(seed: 5)
+        var generator = LaneGenerator(rng: &seedRNG)
+        var replay = RNG(seed: 5)
+        var words: [[UInt32]] = []
+        for _ in 0..<4 {
+            var lanes: [UInt32] = []
+            for _ in 0..<4 { let bits = replay.next(); lanes += [UInt32(truncatingIfNeeded: bits), UInt32(truncatingIfNeeded: bits >> 32)] }
+            words.append(lanes)
+        }
+        var (s0, s1, s2, s3) = (words[0][3], words[1][3], words[2][3], words[3][3])
+        func rotl(_ x: UInt32, _ k: UInt32) -> UInt32 { (x << k) | (x >> (32 - k)) }
+        for _ in 0..<10 {
+            let expected = rotl(s1 &* 5, 7) &* 9
+            let t = s1 << 9
+            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11)
+            XCTAssertEqual(generator.next()[3], expected)
+        }
     }
 
     func testDropoutIsTheIdentityInEvaluationAndSameSeedSameMask() {

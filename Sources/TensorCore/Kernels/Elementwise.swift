@@ -71,21 +71,24 @@ enum Elementwise {
         while i < count { dx[i] = (accumulate ? dx[i] : 0) + (y[i] > 0 ? dy[i] : 0); i += 1 }
     }
 
-    /// Inverted-dropout mask: 0 with probability p, else 1/(1−p). Two decisions per 64-bit draw
-    /// (xoshiro256**'s output is uniform in every bit): each 32-bit half u is dropped when
-    /// u < round(p·2³²), a probability within 2.4·10⁻¹⁰ of p. Halves the generator's share of a
-    /// dropout-heavy step; the sequence is fixed by the seed as before.
-    static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float, rng: inout RNG) {
-        let threshold = UInt64((Double(p) * 4_294_967_296).rounded())
-        let keep = 1 / (1 - p)
+    /// Inverted-dropout mask: 0 with probability p, else 1/(1−p), 8 decisions per generator step.
+    /// Each lane's word is cut to its top 24 bits u and dropped when u < round(p·2²⁴), a
+    /// probability within 3·10⁻⁸ of p; the comparison is a subtraction and a sign shift.
+    static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float, generator: inout LaneGenerator) {
+        let threshold = SIMD8<Int32>(repeating: Int32((Double(p) * 16_777_216).rounded()))
+        let keep = SIMD8<UInt32>(repeating: (1 / (1 - p)).bitPattern)
         var i = 0
-        while i + 1 < count {
-            let bits = rng.next()
-            mask[i] = bits & 0xFFFF_FFFF < threshold ? 0 : keep
-            mask[i + 1] = bits >> 32 < threshold ? 0 : keep
-            i += 2
+        while i < count {
+            let uniform = unsafeBitCast(generator.next() &>> 8, to: SIMD8<Int32>.self)
+            let drop = unsafeBitCast((uniform &- threshold) &>> 31, to: SIMD8<UInt32>.self)
+            let lanes = unsafeBitCast(keep & ~drop, to: Vector8.self)
+            if i + Vector.width <= count {
+                Vector.store(lanes, mask + i)
+            } else {
+                for lane in 0..<(count - i) { mask[i + lane] = lanes[lane] }
+            }
+            i += Vector.width
         }
-        if i < count { mask[i] = rng.next() & 0xFFFF_FFFF < threshold ? 0 : keep }
     }
 
     /// y = x ⊙ mask (also dropout's backward, accumulating into dx).
