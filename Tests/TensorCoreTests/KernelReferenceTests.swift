@@ -212,3 +212,17 @@ final class DropoutTests: XCTestCase {
         XCTAssertEqual(graph.value(graph.dropout(x, p: 0.5, rng: &first)), graph.value(graph.dropout(x, p: 0.5, rng: &second)))
     }
 }
+
+final class DropoutReplayTests: XCTestCase {
+    func testDropoutApplyUsesTheSameDecisionsAsTheStoredMask() {
+        let count = 203
+        let x = randomValues(count, seed: 8)
+        var rng = RNG(seed: 21)
+        let generator = LaneGenerator(rng: &rng)
+        var maskGenerator = generator, applyGenerator = generator
+        var mask = [Float](repeating: 0, count: count), y = [Float](repeating: 7, count: count)
+        Elementwise.dropoutMask(&mask, count: count, p: 0.3, generator: &maskGenerator)
+        Elementwise.dropoutApply(x, into: &y, count: count, p: 0.3, generator: &applyGenerator, accumulate: false)
+        for i in 0..<count { XCTAssertEqual(y[i], x[i] * mask[i]) }
+    }
+}

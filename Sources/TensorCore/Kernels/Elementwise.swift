@@ -91,6 +91,28 @@ enum Elementwise {
         }
     }
 
+    /// y = x ⊙ mask with the mask drawn on the fly (`dropoutMask`'s rule, the same decisions for
+    /// the same generator state), so no mask is stored: the backward replays the generator from
+    /// its saved state. With `accumulate`, y += x ⊙ mask.
+    static func dropoutApply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, p: Float,
+                             generator: inout LaneGenerator, accumulate: Bool) {
+        let threshold = SIMD8<Int32>(repeating: Int32((Double(p) * 16_777_216).rounded()))
+        let keep = SIMD8<UInt32>(repeating: (1 / (1 - p)).bitPattern)
+        var i = 0
+        while i < count {
+            let uniform = unsafeBitCast(generator.next() &>> 8, to: SIMD8<Int32>.self)
+            let drop = unsafeBitCast((uniform &- threshold) &>> 31, to: SIMD8<UInt32>.self)
+            let mask = unsafeBitCast(keep & ~drop, to: Vector8.self)
+            if i + Vector.width <= count {
+                let product = Vector.load(x + i) * mask
+                Vector.store(accumulate ? Vector.load(y + i) + product : product, y + i)
+            } else {
+                for lane in 0..<(count - i) { y[i + lane] = (accumulate ? y[i + lane] : 0) + x[i + lane] * mask[lane] }
+            }
+            i += Vector.width
+        }
+    }
+
     /// y = x ⊙ mask (also dropout's backward, accumulating into dx).
     static func multiply(_ x: UnsafePointer<Float>, _ mask: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
                          count: Int, accumulate: Bool) {

@@ -20,20 +20,17 @@ struct LaneGenerator {
         s0 = lanes(&rng); s1 = lanes(&rng); s2 = lanes(&rng); s3 = lanes(&rng)
     }
 
-    @inline(__always) private static func rotl(_ x: Lanes, _ k: UInt32) -> Lanes {
-        (x &<< k) | (x &>> (32 - k))
-    }
 
     /// The next 8 uniform 32-bit words. Multiplies by 5 and 9 are written as shifts and adds,
     /// which the x86-64 baseline has for 32-bit lanes (it lacks a 32-bit lane multiply).
     @inline(__always) mutating func next() -> Lanes {
-        let times5 = s1 &+ (s1 &<< 2)
-        let rotated = LaneGenerator.rotl(times5, 7)
-        let result = rotated &+ (rotated &<< 3)
-        let t = s1 &<< 9
+        let times5 = s1 &+ (s1 &<< Lanes(repeating: 2))
+        let rotated = (times5 &<< Lanes(repeating: 7)) | (times5 &>> Lanes(repeating: 25))
+        let result = rotated &+ (rotated &<< Lanes(repeating: 3))
+        let t = s1 &<< Lanes(repeating: 9)
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
         s2 ^= t
-        s3 = LaneGenerator.rotl(s3, 11)
+        s3 = (s3 &<< Lanes(repeating: 11)) | (s3 &>> Lanes(repeating: 21))
         return result
     }
 }
