@@ -31,13 +31,6 @@ final class Arena {
         return pointers[cursor]
     }
 
-    /// A buffer of `count` zeros.
-    func allocateZeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let pointer = allocate(count)
-        pointer.update(repeating: 0, count: count)
-        return pointer
-    }
-
     private static func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
         UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
             .bindMemory(to: Float.self, capacity: count)

@@ -109,13 +109,18 @@ public enum Benchmark {
          GemmCall(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, beta: 1)]   // dW += dyᵀ·x
     }
 
-    /// The GEMMs of one (batch, head) slice of attention forward + backward.
+    /// The GEMMs of one (batch, head) slice of causal attention forward + backward, in the
+    /// causal row blocks the kernel issues them (`AttentionKernel.causalBlock`).
     static func attentionGemms(time: Int, headDim: Int) -> [GemmCall] {
-        [GemmCall(transA: false, transB: true, m: time, n: time, k: headDim, beta: 0),    // S = Q·Kᵀ
-         GemmCall(transA: false, transB: false, m: time, n: headDim, k: time, beta: 0),   // O = P·V
-         GemmCall(transA: true, transB: false, m: time, n: headDim, k: time, beta: 1),    // dV += Pᵀ·dO
-         GemmCall(transA: false, transB: true, m: time, n: time, k: headDim, beta: 0),    // dP = dO·Vᵀ
-         GemmCall(transA: false, transB: false, m: time, n: headDim, k: time, beta: 1),   // dQ += dS·K
-         GemmCall(transA: true, transB: false, m: time, n: headDim, k: time, beta: 1)]    // dK += dSᵀ·Q
+        let block = AttentionKernel.causalBlock
+        return stride(from: 0, to: time, by: block).flatMap { start -> [GemmCall] in
+            let rows = min(start + block, time) - start, keys = min(start + block, time)
+            return [GemmCall(transA: false, transB: true, m: rows, n: keys, k: headDim, beta: 0),          // S = Q·Kᵀ
+                    GemmCall(transA: false, transB: false, m: rows, n: headDim, k: keys, beta: 0),         // O = P·V
+                    GemmCall(transA: true, transB: false, m: rows, n: headDim, k: time - start, beta: 1),  // dV += Pᵀ·dO
+                    GemmCall(transA: false, transB: true, m: rows, n: keys, k: headDim, beta: 0),          // dP = dO·Vᵀ
+                    GemmCall(transA: false, transB: false, m: rows, n: headDim, k: keys, beta: 1),         // dQ += dS·K
+                    GemmCall(transA: true, transB: false, m: rows, n: headDim, k: time - start, beta: 1)]  // dK += dSᵀ·Q
+        }
     }
 }

@@ -14,9 +14,24 @@ public final class Graph {
     var values: [UnsafeMutablePointer<Float>] = []
     /// nil when the node needs no gradient (constants, eval mode, outputs of constants only).
     var grads: [UnsafeMutablePointer<Float>?] = []
-    var tape: [() -> Void] = []
-    /// The op that recorded each tape entry (for the profiler).
-    var tapeOps: [StaticString] = []
+    /// The node whose flag in `gradientUnwritten` governs this node's gradient buffer (itself,
+    /// or the source of a reshape view that shares the buffer).
+    var gradientOwner: [Int] = []
+    /// Activation gradients are not zeroed when allocated: the first backward closure to touch
+    /// one either overwrites all of it (GEMMs with beta 0, copies) or zeroes it first. True
+    /// until then. Parameter gradients are never unwritten: they accumulate across calls.
+    var gradientUnwritten: [Bool] = []
+    var tape: [TapeEntry] = []
+
+    struct TapeEntry {
+        let op: StaticString
+        let output: Node
+        let inputs: [Node]
+        /// The closure claims its inputs' unwritten gradients itself (`claimUnwrittenGradient`);
+        /// otherwise `backward` zeroes them before running it.
+        let claimsInputs: Bool
+        let closure: () -> Void
+    }
     /// When set, attributes forward and backward time to ops (the benchmark's step breakdown).
     public var profiler: OpProfiler?
 
@@ -34,8 +49,9 @@ public final class Graph {
         shapes.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
         grads.removeAll(keepingCapacity: true)
+        gradientOwner.removeAll(keepingCapacity: true)
+        gradientUnwritten.removeAll(keepingCapacity: true)
         tape.removeAll(keepingCapacity: true)
-        tapeOps.removeAll(keepingCapacity: true)
         profiler?.mark()
         activationArena.rewind()
         gradientArena.rewind()
@@ -72,6 +88,7 @@ public final class Graph {
     /// The gradient accumulated for a node by `backward` (zeros if none flowed), nil without one.
     public func gradient(_ n: Node) -> [Float]? {
         guard let g = grads[n.index] else { return nil }
+        zeroIfUnwritten(n)
         return Array(UnsafeBufferPointer(start: g, count: Graph.elementCount(shapes[n.index])))
     }
 
@@ -89,15 +106,21 @@ public final class Graph {
         precondition(Graph.elementCount(shapes[loss.index]) == 1,
                      "Graph.backward: loss must be a scalar, got shape \(shapes[loss.index])")
         guard let seed = grads[loss.index] else { return }
+        zeroIfUnwritten(loss)
         seed[0] += 1
-        if let profiler {
-            profiler.mark()
-            for (closure, op) in zip(tape, tapeOps).reversed() {
-                closure()
-                profiler.attribute(op, .backward)
-            }
-        } else {
-            for closure in tape.reversed() { closure() }
+        runTape()
+    }
+
+    /// Runs the backward closures in reverse recording order. Before each, its output gradient
+    /// (unwritten if nothing consumed the output) and, unless the op claims them itself, its
+    /// inputs' gradients are zeroed if still unwritten.
+    private func runTape() {
+        profiler?.mark()
+        for entry in tape.reversed() {
+            zeroIfUnwritten(entry.output)
+            if !entry.claimsInputs { for input in entry.inputs { zeroIfUnwritten(input) } }
+            entry.closure()
+            profiler?.attribute(entry.op, .backward)
         }
     }
 
@@ -108,19 +131,40 @@ public final class Graph {
         let count = Graph.elementCount(shapes[node.index])
         precondition(outputGradient.count == count, "Graph.backward(from:): \(outputGradient.count) values for shape \(shapes[node.index])")
         guard let seed = grads[node.index] else { return }
+        zeroIfUnwritten(node)
         outputGradient.withUnsafeBufferPointer { Elementwise.accumulate($0.baseAddress!, into: seed, count: count) }
-        for closure in tape.reversed() { closure() }
+        runTape()
     }
 
     // MARK: helpers for ops
 
     @inline(__always) static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
-    func register(shape: [Int], value: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>?) -> Node {
+    /// `gradientSharedWith`: a node whose gradient buffer this one views (reshape).
+    func register(shape: [Int], value: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>?,
+                  unwritten: Bool = false, gradientSharedWith: Node? = nil) -> Node {
         shapes.append(shape)
         values.append(value)
         grads.append(grad)
+        gradientOwner.append(gradientSharedWith.map { gradientOwner[$0.index] } ?? shapes.count - 1)
+        gradientUnwritten.append(unwritten)
         return Node(index: shapes.count - 1)
+    }
+
+    /// For a backward closure about to write node n's gradient: true if the buffer is still
+    /// unwritten, in which case the caller takes it over and must OVERWRITE all of it; false if
+    /// it must accumulate. Writers to one buffer must claim in the order they write.
+    @inline(__always) func claimUnwrittenGradient(_ n: Node) -> Bool {
+        let owner = gradientOwner[n.index]
+        guard gradientUnwritten[owner] else { return false }
+        gradientUnwritten[owner] = false
+        return true
+    }
+
+    /// Zeroes node n's gradient if it is still unwritten (before a partial write or a reduction).
+    @inline(__always) func zeroIfUnwritten(_ n: Node) {
+        guard let g = grads[n.index], claimUnwrittenGradient(n) else { return }
+        g.update(repeating: 0, count: Graph.elementCount(shapes[n.index]))
     }
 
     /// Whether an op on these inputs records a backward closure.
@@ -128,12 +172,12 @@ public final class Graph {
         training && inputs.contains { grads[$0.index] != nil }
     }
 
-    /// An op's output: arena memory for the value and, if `withGrad`, a zeroed gradient buffer.
+    /// An op's output: arena memory for the value and, if `withGrad`, an unwritten gradient buffer.
     func output(shape: [Int], withGrad: Bool) -> Node {
         let size = Graph.elementCount(shape)
         let value = activationArena.allocate(size)
-        let grad = withGrad ? gradientArena.allocateZeroed(size) : nil
-        return register(shape: shape, value: value, grad: grad)
+        let grad = withGrad ? gradientArena.allocate(size) : nil
+        return register(shape: shape, value: value, grad: grad, unwritten: withGrad)
     }
 
     /// Scratch memory that lives until the next `reset()` (saved statistics, masks).
@@ -143,9 +187,9 @@ public final class Graph {
     /// this op's forward time.
     /// `carving` moves a measured part of the op's forward time to a named sub-entry (attention's
     /// masked softmax, so the step breakdown separates it from the GEMMs).
-    func record(_ op: StaticString, carving: (String, Double)? = nil, _ closure: @escaping () -> Void) {
-        tape.append(closure)
-        tapeOps.append(op)
+    func record(_ op: StaticString, output: Node, inputs: [Node], claimsInputs: Bool = false,
+                carving: (String, Double)? = nil, _ closure: @escaping () -> Void) {
+        tape.append(TapeEntry(op: op, output: output, inputs: inputs, claimsInputs: claimsInputs, closure: closure))
         if let profiler {
             profiler.attribute(op, .forward)
             if let (part, seconds) = carving { profiler.carve(part, seconds, from: op.description, .forward) }

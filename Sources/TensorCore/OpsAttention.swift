@@ -14,8 +14,15 @@ extension Graph {
                                      inputStride: headDim, outputStride: headDim,
                                      inputOffset: { $0 * slice }, outputOffset: { $0 * slice })
         let out = output(shape: shape, withGrad: needsGrad(q, k, v))
+        // Claimed in the kernel's write order (dV, then dQ, then dK), so q, k, v may be one node.
         attentionCore(layout, q: (values[q.index], grads[q.index]), k: (values[k.index], grads[k.index]),
-                      v: (values[v.index], grads[v.index]), out: out, causal: causal, dropout: dropout, rng: &rng)
+                      v: (values[v.index], grads[v.index]), out: out, inputs: [q, k, v], causal: causal, dropout: dropout,
+                      rng: &rng) { [unowned self] in
+            let freshV = self.grads[v.index] != nil && self.claimUnwrittenGradient(v)
+            let freshQ = self.grads[q.index] != nil && self.claimUnwrittenGradient(q)
+            let freshK = self.grads[k.index] != nil && self.claimUnwrittenGradient(k)
+            return (freshQ, freshK, freshV)
+        }
         return out
     }
 
@@ -35,8 +42,13 @@ extension Graph {
                                      outputOffset: { ($0 / heads) * time * channels + ($0 % heads) * headDim })
         let out = output(shape: [batch, time, channels], withGrad: needsGrad(qkv))
         let (x, dx) = (values[qkv.index], grads[qkv.index])
+        // One buffer, three disjoint column ranges, each written in full: one claim covers all.
         attentionCore(layout, q: (x, dx), k: (x + channels, dx.map { $0 + channels }),
-                      v: (x + 2 * channels, dx.map { $0 + 2 * channels }), out: out, causal: causal, dropout: dropout, rng: &rng)
+                      v: (x + 2 * channels, dx.map { $0 + 2 * channels }), out: out, inputs: [qkv], causal: causal,
+                      dropout: dropout, rng: &rng) { [unowned self] in
+            let fresh = self.claimUnwrittenGradient(qkv)
+            return (fresh, fresh, fresh)
+        }
         return out
     }
 
@@ -51,7 +63,8 @@ extension Graph {
     private func attentionCore(_ layout: AttentionLayout, q: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?),
                                k: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?),
                                v: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?),
-                               out: Node, causal: Bool, dropout: Float, rng: inout RNG) {
+                               out: Node, inputs: [Node], causal: Bool, dropout: Float, rng: inout RNG,
+                               claimInputGradients: @escaping () -> (q: Bool, k: Bool, v: Bool)) {
         precondition(dropout >= 0 && dropout < 1, "attention: dropout \(dropout) must be in [0, 1)")
         let (slices, time, headDim) = (layout.slices, layout.time, layout.headDim)
         let scoreSize = time * time
@@ -93,7 +106,9 @@ extension Graph {
         let dScores = scratch(scoreSize)
         let flops = self.flops
         let profiler = self.profiler
-        record("attention", carving: ("attention.softmax", Double(softmaxNanoseconds) * 1e-9)) {
+        record("attention", output: out, inputs: inputs, claimsInputs: true,
+               carving: ("attention.softmax", Double(softmaxNanoseconds) * 1e-9)) {
+            let overwrite = claimInputGradients()
             var backwardSoftmaxNanoseconds: UInt64 = 0
             for s in 0..<slices {
                 let i = layout.inputOffset(s)
@@ -104,6 +119,7 @@ extension Graph {
                                          dOutput: dOut + layout.outputOffset(s), time: time, headDim: headDim, causal: causal,
                                          inputStride: layout.inputStride, outputStride: layout.outputStride,
                                          scratch: dScores, dq: dq.map { $0 + i }, dk: dk.map { $0 + i }, dv: dv.map { $0 + i },
+                                         overwrite: overwrite,
                                          flops: flops, measureSoftmax: profiler != nil, softmaxNanoseconds: &backwardSoftmaxNanoseconds)
             }
             if dq != nil || dk != nil {
@@ -146,7 +162,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record("rope") {
+            record("rope", output: out, inputs: [x]) {
                 for s in 0..<slices {
                     for t in 0..<time {
                         let row = (s * time + t) * headDim

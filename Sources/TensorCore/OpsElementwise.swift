@@ -21,12 +21,17 @@ extension Graph {
         if withGrad {
             let da = grads[a.index], db = grads[b.index], dy = grads[out.index]!
             let flops = self.flops
-            record("add") {
-                if let da { Elementwise.accumulate(dy, into: da, count: rows * columns) }
+            record("add", output: out, inputs: [a, b], claimsInputs: true) { [unowned self] in
+                if let da {
+                    if self.claimUnwrittenGradient(a) { da.update(from: dy, count: rows * columns) }
+                    else { Elementwise.accumulate(dy, into: da, count: rows * columns) }
+                }
                 if let db {
                     if rows == 1 {
-                        Elementwise.accumulate(dy, into: db, count: columns)
+                        if self.claimUnwrittenGradient(b) { db.update(from: dy, count: columns) }
+                        else { Elementwise.accumulate(dy, into: db, count: columns) }
                     } else {
+                        self.zeroIfUnwritten(b)
                         Elementwise.sumRows(dy, rows: rows, columns: columns, into: db)
                         flops.add(FlopConvention.broadcastReduceBackward * Double(rows * columns), .backward)
                     }
@@ -47,7 +52,7 @@ extension Graph {
         if withGrad {
             let da = grads[a.index], db = grads[b.index], dy = grads[out.index]!
             let flops = self.flops
-            record("mul") {
+            record("mul", output: out, inputs: [a, b]) {
                 for r in 0..<rows {
                     let dyr = dy + r * columns, ar = pa + r * columns
                     if let da { let dar = da + r * columns; for c in 0..<columns { dar[c] += dyr[c] * pb[c] } }
@@ -69,8 +74,8 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record("relu") {
-                Elementwise.reluBackward(output: py, dy: dy, into: dx, count: count)
+            record("relu", output: out, inputs: [x], claimsInputs: true) { [unowned self] in
+                Elementwise.reluBackward(output: py, dy: dy, into: dx, count: count, accumulate: !self.claimUnwrittenGradient(x))
                 flops.add(FlopConvention.reluBackward * Double(count), .backward)
             }
         }
@@ -88,7 +93,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record("gelu") {
+            record("gelu", output: out, inputs: [x]) {
                 Elementwise.geluBackward(px, dy: dy, into: dx, count: count)
                 flops.add(FlopConvention.geluBackward * Double(count), .backward)
             }
@@ -113,7 +118,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record("dropout") {
+            record("dropout", output: out, inputs: [x]) {
                 for i in 0..<count { dx[i] += dy[i] * mask[i] }
                 flops.add(FlopConvention.dropoutBackward * Double(count), .backward)
             }

@@ -19,7 +19,7 @@ extension Graph {
         if withGrad {
             let dt = grads[table.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record("embedding") {
+            record("embedding", output: out, inputs: [table]) {
                 for (row, token) in tokens.enumerated() {
                     Elementwise.accumulate(dy + row * channels, into: dt + Int(token) * channels, count: channels)
                 }
@@ -59,7 +59,7 @@ extension Graph {
         if withGrad {
             let dx = grads[logits.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record("crossEntropy") {
+            record("crossEntropy", output: out, inputs: [logits]) {
                 let scale = dy[0] / Float(rows)
                 for r in 0..<rows {
                     Loss.softmaxMinusOneHotBackward(px + r * vocabulary, logSumExp: logSumExp[r], target: Int(targets[r]),
@@ -82,7 +82,7 @@ extension Graph {
         flops.add(FlopConvention.sumForward * Double(count), .forward)
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
-            record("sum") {
+            record("sum", output: out, inputs: [x]) {
                 let g = dy[0]
                 for i in 0..<count { dx[i] += g }
             }
@@ -102,7 +102,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record("mean") {
+            record("mean", output: out, inputs: [x]) {
                 let g = dy[0] / Float(count)
                 for i in 0..<count { dx[i] += g }
                 flops.add(FlopConvention.meanBackward * Double(count), .backward)
@@ -111,43 +111,3 @@ extension Graph {
         return out
     }
 }
-
-/// Row kernels of the fused loss.
-enum Loss {
-    /// log Σ exp(x) of one row, stable (max subtracted first).
-    @inline(__always) static func logSumExp(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        let vectorEnd = count & ~(Vector.width - 1)
-        var maxLanes = Vector8(repeating: -.infinity)
-        var j = 0
-        while j < vectorEnd { maxLanes = Vector.max(maxLanes, Vector.load(x + j)); j += Vector.width }
-        var maximum = vectorEnd > 0 ? Vector.max(maxLanes) : -Float.infinity
-        while j < count { maximum = x[j] > maximum ? x[j] : maximum; j += 1 }
-        let shift = Vector8(repeating: maximum)
-        var sumLanes = Vector8(repeating: 0)
-        j = 0
-        while j < vectorEnd { sumLanes += Vector.expNonPositive(Vector.load(x + j) - shift); j += Vector.width }
-        var sum = Vector.sum(sumLanes)
-        while j < count { sum += FastMath.exp(x[j] - maximum); j += 1 }
-        return maximum + logf(sum)
-    }
-
-    /// dx += scale · (softmax(x) − onehot(target)), softmax recomputed from the saved log-sum-exp.
-    @inline(__always) static func softmaxMinusOneHotBackward(_ x: UnsafePointer<Float>, logSumExp: Float, target: Int,
-                                                             scale: Float, dx: UnsafeMutablePointer<Float>, count: Int) {
-        let vectorEnd = count & ~(Vector.width - 1)
-        let shift = Vector8(repeating: logSumExp), scaleLanes = Vector8(repeating: scale)
-        var j = 0
-        while j < vectorEnd {
-            Vector.store(Vector.load(dx + j) + scaleLanes * Vector.expNonPositive(Vector.load(x + j) - shift), dx + j)
-            j += Vector.width
-        }
-        while j < count { dx[j] += scale * FastMath.exp(x[j] - logSumExp); j += 1 }
-        dx[target] -= scale
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif

@@ -35,16 +35,20 @@ extension Graph {
         }
         if withGrad {
             let da = grads[a.index], db = grads[b.index], dc = grads[out.index]!
-            record("matmul") {
+            record("matmul", output: out, inputs: [a, b], claimsInputs: true) { [unowned self] in
+                // Claimed in write order: each item writes its dA block, then its dB block.
+                let freshA = da != nil && self.claimUnwrittenGradient(a)
+                let freshB = db != nil && self.claimUnwrittenGradient(b)
                 if sharedB && !transposeA {
                     Gemm.backward(transA: false, transB: transposeB, m: batch * m, n: n, k: k,
-                                  a: pa, b: pb, dC: dc, dA: da, dB: db, flops: flops)
+                                  a: pa, b: pb, dC: dc, dA: da, dB: db, overwriteA: freshA, overwriteB: freshB, flops: flops)
                 } else {
                     for item in 0..<batch {
+                        // A shared b accumulates over items: only the first may overwrite it.
                         Gemm.backward(transA: transposeA, transB: transposeB, m: m, n: n, k: k,
                                       a: pa + item * m * k, b: pb + item * strideB, dC: dc + item * m * n,
                                       dA: da.map { $0 + item * m * k }, dB: db.map { $0 + item * strideB },
-                                      flops: flops)
+                                      overwriteA: freshA, overwriteB: freshB && (!sharedB || item == 0), flops: flops)
                     }
                 }
             }
@@ -74,10 +78,13 @@ extension Graph {
             let dx = grads[x.index], dw = grads[weight.index], dy = grads[out.index]!
             let db = bias.flatMap { grads[$0.index] }
             let flops = self.flops
-            record("linear") {
+            record("linear", output: out, inputs: [x, weight] + (bias.map { [$0] } ?? []), claimsInputs: true) { [unowned self] in
+                let freshX = dx != nil && self.claimUnwrittenGradient(x)
+                let freshW = dw != nil && self.claimUnwrittenGradient(weight)
                 Gemm.backward(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
-                              a: px, b: pw, dC: dy, dA: dx, dB: dw, flops: flops)
-                if let db {
+                              a: px, b: pw, dC: dy, dA: dx, dB: dw, overwriteA: freshX, overwriteB: freshW, flops: flops)
+                if let db, let bias {
+                    self.zeroIfUnwritten(bias)
                     Elementwise.sumRows(dy, rows: rows, columns: outFeatures, into: db)
                     flops.add(FlopConvention.broadcastReduceBackward * Double(rows * outFeatures), .backward)
                 }

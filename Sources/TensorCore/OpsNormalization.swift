@@ -17,9 +17,12 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index], dw = grads[weight.index], db = grads[bias.index], dy = grads[out.index]!
             let flops = self.flops
-            record("layerNorm") {
+            record("layerNorm", output: out, inputs: [x, weight, bias], claimsInputs: true) { [unowned self] in
+                self.zeroIfUnwritten(weight)
+                self.zeroIfUnwritten(bias)
+                let overwrite = dx != nil && self.claimUnwrittenGradient(x)
                 Normalization.layerNormBackward(px, weight: pw, mean: mean, rstd: rstd, dy: dy, rows: rows,
-                                                columns: columns, dx: dx, dweight: dw, dbias: db)
+                                                columns: columns, dx: dx, overwriteInput: overwrite, dweight: dw, dbias: db)
                 flops.add(FlopConvention.layerNormBackward * Double(rows * columns), .backward)
             }
         }
@@ -40,7 +43,7 @@ extension Graph {
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record("softmax") {
+            record("softmax", output: out, inputs: [x]) {
                 for r in 0..<rows {
                     Normalization.softmaxBackwardRow(y: py + r * columns, dy: dy + r * columns,
                                                      dx: dx + r * columns, length: columns)

@@ -6,7 +6,7 @@ extension Graph {
     public func reshape(_ x: Node, _ shape: [Int]) -> Node {
         precondition(Graph.elementCount(shape) == Graph.elementCount(shapes[x.index]),
                      "reshape: \(shapes[x.index]) has \(Graph.elementCount(shapes[x.index])) elements, \(shape) needs \(Graph.elementCount(shape))")
-        return register(shape: shape, value: values[x.index], grad: grads[x.index])
+        return register(shape: shape, value: values[x.index], grad: grads[x.index], gradientSharedWith: x)
     }
 
     /// Copies row blocks between two layouts: for every (outer, block) pair, `width` floats move
@@ -43,7 +43,7 @@ extension Graph {
             let t = block / heads, h = block % heads
             return (((b * heads + h) * time + t) * headDim, b * time * channels + t * channels + h * headDim)
         }
-        return layoutOp("splitHeads", x, shape: [batch, heads, time, headDim], forward: move, backward: back)
+        return layoutOp("splitHeads", x, shape: [batch, heads, time, headDim], coversInput: true, forward: move, backward: back)
     }
 
     /// (B, H, T, D) → (B, T, H·D).
@@ -60,7 +60,7 @@ extension Graph {
             let t = block / heads, h = block % heads
             return (b * time * channels + t * channels + h * headDim, ((b * heads + h) * time + t) * headDim)
         }
-        return layoutOp("mergeHeads", x, shape: [batch, time, channels], forward: move, backward: back)
+        return layoutOp("mergeHeads", x, shape: [batch, time, channels], coversInput: true, forward: move, backward: back)
     }
 
     /// (B, T, C) → (B, C): the last time step (the study's last-position objective).
@@ -104,7 +104,7 @@ extension Graph {
         }
         if withGrad {
             let dy = grads[out.index]!
-            record("concat") {
+            record("concat", output: out, inputs: xs) {
                 for p in placements {
                     guard let dx = p.grad else { continue }
                     for o in 0..<outer { Elementwise.accumulate(dy + o * total + p.column, into: dx + o * p.width, count: p.width) }
@@ -130,7 +130,9 @@ extension Graph {
 
     /// A pure data-movement op: `forward` copies x into the output, `backward` accumulates the
     /// output gradient back into x's gradient.
-    private func layoutOp(_ name: StaticString, _ x: Node, shape: [Int],
+    /// `coversInput`: the backward writes every element of x's gradient (a permutation), so it
+    /// may overwrite an unwritten buffer instead of zeroing and accumulating.
+    private func layoutOp(_ name: StaticString, _ x: Node, shape: [Int], coversInput: Bool = false,
                           forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Bool) -> Void,
                           backward: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Bool) -> Void) -> Node {
         let withGrad = needsGrad(x)
@@ -138,7 +140,10 @@ extension Graph {
         forward(values[x.index], values[out.index], false)
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
-            record(name) { backward(dy, dx, true) }
+            record(name, output: out, inputs: [x], claimsInputs: coversInput) { [unowned self] in
+                let overwrite = coversInput && self.claimUnwrittenGradient(x)
+                backward(dy, dx, !overwrite)
+            }
         }
         return out
     }

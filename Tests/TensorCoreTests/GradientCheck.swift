@@ -22,12 +22,18 @@ struct GradientCheck {
     func run(inputs: [(name: String, shape: [Int], values: [Float]?)],
              file: StaticString = #filePath, line: UInt = #line,
              build: @escaping (Graph, [Node], inout RNG) -> Node) {
-        let failures = mismatches(inputs: inputs, report: true, file: file, line: line, build: build)
-        XCTAssertEqual(failures, 0, "coordinates with a wrong gradient", file: file, line: line)
+        for viaIntermediates in [false, true] {
+            let failures = mismatches(inputs: inputs, viaIntermediates: viaIntermediates, report: true, file: file, line: line, build: build)
+            XCTAssertEqual(failures, 0, "coordinates with a wrong gradient (inputs via intermediates: \(viaIntermediates))",
+                           file: file, line: line)
+        }
     }
 
     /// The number of checked coordinates whose analytic gradient disagrees with the numeric one.
-    func mismatches(inputs: [(name: String, shape: [Int], values: [Float]?)], report: Bool,
+    /// `viaIntermediates`: the op sees x ⊙ 1 instead of the parameter x itself, so its inputs are
+    /// activations whose gradient buffers start unwritten (the first-writer-overwrites path)
+    /// rather than parameter gradients (always accumulated).
+    func mismatches(inputs: [(name: String, shape: [Int], values: [Float]?)], viaIntermediates: Bool = false, report: Bool,
                     file: StaticString = #filePath, line: UInt = #line,
                     build: @escaping (Graph, [Node], inout RNG) -> Node) -> Int {
         let parameters = ParameterSet()
@@ -43,7 +49,11 @@ struct GradientCheck {
         func loss() -> Node {
             graph.reset()
             var dropoutRNG = RNG(seed: 99)
-            let nodes = handles.map { graph.param($0) }
+            let nodes = handles.map { handle -> Node in
+                let p = graph.param(handle)
+                guard viaIntermediates else { return p }
+                return graph.mul(p, graph.constant(shape: graph.shape(p), values: [Float](repeating: 1, count: graph.shape(p).reduce(1, *))))
+            }
             let y = build(graph, nodes, &dropoutRNG)
             let count = graph.shape(y).reduce(1, *)
             if count == 1 { return y }

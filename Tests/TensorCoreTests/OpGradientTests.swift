@@ -94,6 +94,32 @@ final class OpGradientTests: XCTestCase {
         check.run(inputs: [("x", [2, 6], nil)]) { g, n, _ in g.relu(g.reshape(n[0], [3, 4])) }
     }
 
+    func testOneNodeFeedingSeveralInputsAndSeveralOps() {
+        // The same activation as both operands, and consumed by several ops: the first backward
+        // writer overwrites its unwritten gradient, every later one accumulates.
+        check.run(inputs: [("x", [3, 4], nil)]) { g, n, _ in g.add(n[0], n[0]) }
+        check.run(inputs: [("x", [3, 4], nil)]) { g, n, _ in g.mul(n[0], n[0]) }
+        check.run(inputs: [("x", [3, 4], nil)]) { g, n, _ in g.matmul(n[0], n[0], transposeB: true) }
+        check.run(inputs: [("x", [2, 3, 4], nil)]) { g, n, _ in g.matmul(n[0], n[0], transposeA: true) }
+        check.run(inputs: [("x", [3, 4], nil), ("w", [4, 4], nil)]) { g, n, _ in
+            let h = g.linear(n[0], weight: n[1], bias: nil)   // GELU, not ReLU: h has entries near ReLU's kink
+            return g.add(g.gelu(h), g.linear(h, weight: n[1], bias: nil))
+        }
+        check.run(inputs: [("x", [1, 2, 5, 4], nil)]) { g, n, rng in
+            g.attention(q: n[0], k: n[0], v: n[0], causal: true, dropout: 0, rng: &rng)
+        }
+        check.run(inputs: [("x", [2, 3, 8], nil)]) { g, n, _ in
+            g.add(g.mergeHeads(g.splitHeads(n[0], heads: 2)), g.reshape(g.layerNorm(g.reshape(n[0], [6, 8]), weight: g.constant(shape: [8], values: [Float](repeating: 1, count: 8)), bias: g.constant(shape: [8], values: [Float](repeating: 0, count: 8))), [2, 3, 8]))
+        }
+    }
+
+    func testAnUnusedOpOutputContributesNothing() {
+        check.run(inputs: [("x", [2, 6], nil)]) { g, n, _ in
+            let parts = g.chunk(n[0], 3)   // parts[2] is never used
+            return g.mul(parts[0], parts[1])
+        }
+    }
+
     func testSumAndMeanGradient() {
         check.run(inputs: [("x", [3, 5], nil)]) { g, n, _ in g.mul(g.sum(n[0]), g.mean(n[0])) }
     }
@@ -116,7 +142,7 @@ private extension Graph {
         let px = values[x.index], py = values[out.index], count = Graph.elementCount(shapes[x.index])
         for i in 0..<count { py[i] = px[i] * px[i] }
         let dx = grads[x.index]!, dy = grads[out.index]!
-        record("squareWithHalvedGradient") { for i in 0..<count { dx[i] += px[i] * dy[i] } }
+        record("squareWithHalvedGradient", output: out, inputs: [x]) { for i in 0..<count { dx[i] += px[i] * dy[i] } }
         return out
     }
 }

@@ -60,13 +60,16 @@ enum AttentionKernel {
         }
     }
 
-    /// Accumulates dQ, dK, dV from dO. `scratch` holds (T, T) floats.
+    /// Accumulates dQ, dK, dV from dO, or writes over them (beta 0) where `overwrite` says so;
+    /// every row of each is written by exactly one GEMM, dV first, then dQ and dK block by block.
+    /// `scratch` holds (T, T) floats.
     static func backward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                          probabilities: UnsafePointer<Float>, dropoutMask: UnsafePointer<Float>?,
                          dropped: UnsafePointer<Float>?, dOutput: UnsafePointer<Float>,
                          time: Int, headDim: Int, causal: Bool, inputStride: Int? = nil, outputStride: Int? = nil,
                          scratch: UnsafeMutablePointer<Float>,
                          dq: UnsafeMutablePointer<Float>?, dk: UnsafeMutablePointer<Float>?, dv: UnsafeMutablePointer<Float>?,
+                         overwrite: (q: Bool, k: Bool, v: Bool) = (false, false, false),
                          flops: FlopCounter, measureSoftmax: Bool = false, softmaxNanoseconds: inout UInt64) {
         let scale = 1 / Float(headDim).squareRoot()
         let ldIn = inputStride ?? headDim, ldOut = outputStride ?? headDim
@@ -78,7 +81,7 @@ enum AttentionKernel {
                 // dV[start..<end] += P[first..<T, start..<end]ᵀ · dO[first..<T]  (rows above `start` are masked)
                 Gemm.run(transA: true, transB: false, m: end - start, n: headDim, k: time - first,
                          a: mixing + first * time + start, lda: time, b: dOutput + first * ldOut, ldb: ldOut,
-                         beta: 1, c: dv + start * ldIn, ldc: ldIn, flops: flops, .backward)
+                         beta: overwrite.v ? 0 : 1, c: dv + start * ldIn, ldc: ldIn, flops: flops, .backward)
             }
         }
         guard dq != nil || dk != nil else { return }
@@ -106,14 +109,14 @@ enum AttentionKernel {
             if let dq {
                 // dQ[start..<end] += (1/√D) · dS[start..<end, 0..<end] · K[0..<end]
                 Gemm.run(transA: false, transB: false, m: end - start, n: headDim, k: causal ? end : time, alpha: scale,
-                         a: scratch + start * time, lda: time, b: k, ldb: ldIn, beta: 1, c: dq + start * ldIn, ldc: ldIn,
+                         a: scratch + start * time, lda: time, b: k, ldb: ldIn, beta: overwrite.q ? 0 : 1, c: dq + start * ldIn, ldc: ldIn,
                          flops: flops, .backward)
             }
             if let dk {
                 // dK[start..<end] += (1/√D) · dS[first..<T, start..<end]ᵀ · Q[first..<T]
                 Gemm.run(transA: true, transB: false, m: end - start, n: headDim, k: time - first, alpha: scale,
                          a: scratch + first * time + start, lda: time, b: q + first * ldIn, ldb: ldIn,
-                         beta: 1, c: dk + start * ldIn, ldc: ldIn, flops: flops, .backward)
+                         beta: overwrite.k ? 0 : 1, c: dk + start * ldIn, ldc: ldIn, flops: flops, .backward)
             }
         }
     }

@@ -56,18 +56,19 @@ enum Elementwise {
     /// dx += dy where y > 0. Branch-free: y ≥ +0, so y > 0 exactly when its bit pattern is ≥ 1;
     /// adding 0x7FFFFFFF carries that into the sign bit, and an arithmetic shift by 31 spreads
     /// it into an all-ones lane mask. (A branchy scalar loop mispredicts on random signs.)
+    /// With `accumulate` false, dx is overwritten (its first writer in the backward pass).
     static func reluBackward(output y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                             into dx: UnsafeMutablePointer<Float>, count: Int) {
+                             into dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool = true) {
         let vectorEnd = count & ~(Vector.width - 1)
         var i = 0
         while i < vectorEnd {
             let bits = unsafeBitCast(Vector.load(y + i), to: SIMD8<Int32>.self)
             let mask = (bits &+ 0x7FFF_FFFF) &>> 31
             let gated = unsafeBitCast(unsafeBitCast(Vector.load(dy + i), to: SIMD8<Int32>.self) & mask, to: Vector8.self)
-            Vector.store(Vector.load(dx + i) + gated, dx + i)
+            Vector.store(accumulate ? Vector.load(dx + i) + gated : gated, dx + i)
             i += Vector.width
         }
-        while i < count { dx[i] += y[i] > 0 ? dy[i] : 0; i += 1 }
+        while i < count { dx[i] = (accumulate ? dx[i] : 0) + (y[i] > 0 ? dy[i] : 0); i += 1 }
     }
 
     static let geluScale: Float = (2 / Float.pi).squareRoot()

@@ -32,34 +32,36 @@ enum Gemm {
         }
     }
 
-    /// Gradients of C = op(A)·op(B) (one batch item), accumulated into dA and dB (either may be nil).
+    /// Gradients of C = op(A)·op(B) (one batch item), accumulated into dA and dB (either may be nil),
+    /// or written over them (beta 0) when `overwriteA` / `overwriteB`.
     /// A is stored (m, k) or (k, m) when transposed; B is stored (k, n) or (n, k).
     static func backward(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                          a: UnsafePointer<Float>, b: UnsafePointer<Float>, dC: UnsafePointer<Float>,
                          dA: UnsafeMutablePointer<Float>?, dB: UnsafeMutablePointer<Float>?,
-                         flops: FlopCounter) {
+                         overwriteA: Bool = false, overwriteB: Bool = false, flops: FlopCounter) {
+        let betaA: Float = overwriteA ? 0 : 1, betaB: Float = overwriteB ? 0 : 1
         let lda = transA ? m : k
         let ldb = transB ? k : n
         if let dA {
             if !transA {
                 // dA (m, k) = dC · op(B)ᵀ
                 run(transA: false, transB: !transB, m: m, n: k, k: n, a: dC, lda: n, b: b, ldb: ldb,
-                    beta: 1, c: dA, ldc: k, flops: flops, .backward)
+                    beta: betaA, c: dA, ldc: k, flops: flops, .backward)
             } else {
                 // dA (k, m) = op(B) · dCᵀ
                 run(transA: transB, transB: true, m: k, n: m, k: n, a: b, lda: ldb, b: dC, ldb: n,
-                    beta: 1, c: dA, ldc: m, flops: flops, .backward)
+                    beta: betaA, c: dA, ldc: m, flops: flops, .backward)
             }
         }
         if let dB {
             if !transB {
                 // dB (k, n) = op(A)ᵀ · dC
                 run(transA: !transA, transB: false, m: k, n: n, k: m, a: a, lda: lda, b: dC, ldb: n,
-                    beta: 1, c: dB, ldc: n, flops: flops, .backward)
+                    beta: betaB, c: dB, ldc: n, flops: flops, .backward)
             } else {
                 // dB (n, k) = dCᵀ · op(A)
                 run(transA: true, transB: transA, m: n, n: k, k: m, a: dC, lda: n, b: a, ldb: lda,
-                    beta: 1, c: dB, ldc: k, flops: flops, .backward)
+                    beta: betaB, c: dB, ldc: k, flops: flops, .backward)
             }
         }
     }

@@ -39,7 +39,7 @@ enum Normalization {
     /// Accumulates dx, dweight, dbias (any may be nil) from dy with the saved statistics.
     static func layerNormBackward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                   mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                  rows: Int, columns: Int, dx: UnsafeMutablePointer<Float>?,
+                                  rows: Int, columns: Int, dx: UnsafeMutablePointer<Float>?, overwriteInput: Bool = false,
                                   dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?) {
         let inverseColumns = 1 / Float(columns)
         let vectorEnd = columns & ~(Vector.width - 1)
@@ -68,13 +68,31 @@ enum Normalization {
             dnormNormMean *= inverseColumns
             if let dx {
                 let dxr = dx + r * columns
-                for c in 0..<columns {
+                let meanTerm = Vector8(repeating: dnormMean), normTerm = Vector8(repeating: dnormNormMean)
+                c = 0
+                while c < vectorEnd {
+                    let normalized = (Vector.load(xr + c) - muLanes) * sLanes
+                    let contribution = (Vector.load(weight + c) * Vector.load(dyr + c) - meanTerm - normalized * normTerm) * sLanes
+                    Vector.store(overwriteInput ? contribution : Vector.load(dxr + c) + contribution, dxr + c)
+                    c += Vector.width
+                }
+                while c < columns {
                     let normalized = (xr[c] - mu) * s
-                    dxr[c] += (weight[c] * dyr[c] - dnormMean - normalized * dnormNormMean) * s
+                    let contribution = (weight[c] * dyr[c] - dnormMean - normalized * dnormNormMean) * s
+                    dxr[c] = overwriteInput ? contribution : dxr[c] + contribution
+                    c += 1
                 }
             }
-            if let dweight { for c in 0..<columns { dweight[c] += dyr[c] * (xr[c] - mu) * s } }
-            if let dbias { for c in 0..<columns { dbias[c] += dyr[c] } }
+            if let dweight {
+                c = 0
+                while c < vectorEnd {
+                    let normalized = (Vector.load(xr + c) - muLanes) * sLanes
+                    Vector.store(Vector.load(dweight + c) + Vector.load(dyr + c) * normalized, dweight + c)
+                    c += Vector.width
+                }
+                while c < columns { dweight[c] += dyr[c] * (xr[c] - mu) * s; c += 1 }
+            }
+            if let dbias { Elementwise.accumulate(dyr, into: dbias, count: columns) }
         }
     }
 
