@@ -34,11 +34,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
         .testTarget(name: "ReportTests", dependencies: ["Sweep", "Training"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Sweep", "Training"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        // Cluster mode over network-namespace test hosts: scripts and mpirun as subprocesses only.
+        .testTarget(name: "NetnsClusterTests"),
     ],
     swiftLanguageModes: [.v5]
 )

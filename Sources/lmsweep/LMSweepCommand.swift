@@ -15,6 +15,7 @@ struct LMSweepCommand: ParsableCommand {
           mpirun -np 2 lmsweep run sweeps/smoke.yaml
         """,
         version: LMSweepVersion.current,
-        subcommands: [DataCommand.self, TrainCommand.self, EvalCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, PlanCommand.self, MergeCommand.self, ReportCommand.self, TrainCommand.self,
+                      EvalCommand.self, BenchCommand.self, DataCommand.self]
     )
 }

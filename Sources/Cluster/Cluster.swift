@@ -1,4 +1,0 @@
-import CMPI
-
-/// The only importer of `CMPI`: a small communicator and the coordinator/worker protocol.
-public enum ClusterModule {}

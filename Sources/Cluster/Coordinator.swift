@@ -1,0 +1,106 @@
+import Foundation
+import Sweep
+import Training
+
+/// Rank 0: hands out jobs largest-first to whichever rank asks, journals every record as it
+/// arrives, prints progress, and trains too (on ``LocalWorker``'s thread).
+///
+/// The main thread polls: `MPI_Iprobe` for workers' messages, the local trainer's mailbox,
+/// then a short sleep when neither had anything. Open MPI's blocking receive would spin this
+/// thread at 100% and steal the core rank 0's own trainer runs on.
+final class Coordinator {
+    private let communicator: Communicator?
+    private let queue: JobQueue
+    private let local: LocalWorker
+    private let pollInterval: Double
+    private let log: (String) -> Void
+    private var stoppedWorkers: Set<Int> = []
+
+    init(communicator: Communicator?, prepared: PreparedSweep, runner: JobRunner, host: String,
+         pollInterval: Double, log: @escaping (String) -> Void) {
+        self.communicator = communicator
+        self.queue = JobQueue(plan: prepared.plan, journal: prepared.journal, ranks: communicator?.size ?? 1)
+        self.local = LocalWorker(runner: runner, host: host)
+        self.pollInterval = pollInterval
+        self.log = log
+    }
+
+    /// What the session cost: wall time, and the coordinating thread's own CPU time (MPI
+    /// polling, decoding, journaling), which must stay a small fraction of a core.
+    struct Timing {
+        let wallSeconds: Double
+        let coordinatorCPUSeconds: Double
+    }
+    private(set) var timing = Timing(wallSeconds: 0, coordinatorCPUSeconds: 0)
+
+    /// Runs the queue to the end; returns the records received in this session.
+    func run() throws -> [RunRecord] {
+        let workers = (communicator?.size ?? 1) - 1
+        let started = Date(), startedCPU = Self.threadCPUSeconds()
+        defer {
+            timing = Timing(wallSeconds: Date().timeIntervalSince(started),
+                            coordinatorCPUSeconds: Self.threadCPUSeconds() - startedCPU)
+        }
+        local.start()
+        while !(local.stopped && stoppedWorkers.count == workers) {
+            var handled = false
+            let finishedBefore = queue.received.count
+            if let communicator {
+                while let envelope = try communicator.probe() {
+                    handled = true
+                    let message = try SweepMessage(tag: envelope.tag, payload: try communicator.receive(envelope))
+                    switch message {
+                    case .ready:
+                        try assign(to: envelope.source)
+                    case .record(let record):
+                        try accept(record, from: envelope.source)
+                        try assign(to: envelope.source)
+                    case .job, .stop:
+                        log("rank 0: ignoring an unexpected \(message.tag) message from rank \(envelope.source)")
+                    }
+                }
+            }
+            let (records, wantsWork) = local.poll()
+            for record in records {
+                handled = true
+                try accept(record, from: 0)
+            }
+            if wantsWork && !local.stopped {
+                handled = true
+                if let job = queue.next(for: 0) { local.give(.job(job)) } else { local.give(.stop) }
+            }
+            // After reassigning, so the line shows what each rank runs next.
+            if queue.received.count > finishedBefore { log("sweep: \(queue.progress.line())") }
+            if !handled { Thread.sleep(forTimeInterval: pollInterval) }
+        }
+        return queue.received
+    }
+
+    /// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`): the main thread's share only,
+    /// not rank 0's trainer thread.
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    private func assign(to rank: Int) throws {
+        guard let communicator else { return }
+        if let job = queue.next(for: rank) {
+            try communicator.send(.job(job.config), to: rank)
+        } else {
+            try communicator.send(.stop, to: rank)
+            stoppedWorkers.insert(rank)
+        }
+    }
+
+    private func accept(_ record: RunRecord, from rank: Int) throws {
+        if let expected = queue.progress.running[rank], expected.id != record.id {
+            log("rank 0: rank \(rank) returned run \(record.id) for job \(expected.id) (\(expected.summary)); journaling it as returned")
+        }
+        try queue.finish(record, from: rank)
+        if record.status != .ok {
+            log("run \(record.id) (\(Job.summary(record.config))) on rank \(rank): \(record.status.rawValue): \(record.error ?? "")")
+        }
+    }
+}

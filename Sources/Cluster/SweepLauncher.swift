@@ -1,0 +1,83 @@
+import Foundation
+import Sweep
+import Training
+
+/// What a finished sweep left behind (rank 0 only).
+public struct SweepOutcome {
+    public let name: String
+    public let totalJobs: Int
+    /// Jobs already in the journal before this session.
+    public let skipped: Int
+    /// Records received in this session.
+    public let records: [RunRecord]
+    public let journalPath: String
+    public let results: ResultFiles
+    public let ranks: Int
+    /// Wall time of the session, first job handed out to last record journaled.
+    public let wallSeconds: Double
+    /// CPU time of rank 0's coordinating thread over the session.
+    public let coordinatorCPUSeconds: Double
+
+    /// The best any schedule could do with these runs on these ranks: total run time / ranks,
+    /// or the longest run if that is longer.
+    public var idealSeconds: Double {
+        let times = records.map(\.wallSeconds)
+        return max(times.reduce(0, +) / Double(max(ranks, 1)), times.max() ?? 0)
+    }
+}
+
+/// `lmsweep run`: starts MPI when launched by `mpirun` (otherwise a world of one, same code
+/// path, same results), then rank 0 coordinates and every other rank works.
+public enum SweepLauncher {
+    /// How often an idle rank polls for messages. 5 ms: a job takes seconds at least, so the
+    /// delay is noise, and 200 `MPI_Iprobe` calls a second cost well under 1% of a core.
+    public static let defaultPollInterval = 0.005
+
+    /// Returns the outcome on rank 0 and nil on the other ranks.
+    public static func run(specPath: String, output: String?, retryFailed: Bool,
+                           pollInterval: Double = defaultPollInterval,
+                           makeRunner: () throws -> JobRunner,
+                           log: @escaping (String) -> Void) throws -> SweepOutcome? {
+        let communicator = Communicator.launchedByMPI ? try Communicator() : nil
+        defer { communicator?.finalize() }
+        let rank = communicator?.rank ?? 0
+        if let communicator, rank != 0 {
+            try Worker(communicator: communicator, runner: try makeRunner(), pollInterval: pollInterval).run()
+            return nil
+        }
+        let size = communicator?.size ?? 1
+        let runner: JobRunner
+        let prepared: PreparedSweep
+        do {
+            runner = try makeRunner()
+            prepared = try PreparedSweep.prepare(specPath: specPath, output: output, retryFailed: retryFailed,
+                                                 check: runner.preflight, warn: log)
+        } catch {
+            // Nothing has trained yet: release the workers so that every rank ends cleanly.
+            for worker in 1..<max(size, 1) { try? communicator?.send(.stop, to: worker) }
+            throw error
+        }
+        for warning in prepared.warnings { log("warning: \(warning)") }
+        let plan = prepared.plan
+        log("sweep \(prepared.spec.name): \(prepared.jobs.count) jobs, \(plan.done.count) already in \(prepared.journal.path), "
+            + "\(plan.pending.count) to run on \(size) rank\(size == 1 ? "" : "s")")
+        let host = communicator?.processorName ?? ProcessInfo.processInfo.hostName
+        let records: [RunRecord]
+        let coordinator = Coordinator(communicator: communicator, prepared: prepared, runner: runner, host: host,
+                                      pollInterval: pollInterval, log: log)
+        do {
+            records = try coordinator.run()
+        } catch {
+            // The journal holds every record received so far; end every rank now, not at a hang.
+            log("error: \(error)")
+            if let communicator { communicator.abort(code: 1) }
+            throw error
+        }
+        let results = try prepared.writeResults(warn: log)
+        return SweepOutcome(name: prepared.spec.name, totalJobs: prepared.jobs.count, skipped: plan.done.count,
+                            records: records, journalPath: prepared.journal.path,
+                            results: results, ranks: size,
+                            wallSeconds: coordinator.timing.wallSeconds,
+                            coordinatorCPUSeconds: coordinator.timing.coordinatorCPUSeconds)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Training
+
+/// What trains one job on one rank. `lmsweep run` passes the Trainer; tests may pass their own.
+public protocol JobRunner: AnyObject {
+    /// Never throws: a failed or diverged run is a record with that status.
+    func run(_ config: RunConfig, rank: Int, host: String) -> RunRecord
+    /// Checks, before any training, that a config can run here (data present, context fits).
+    func preflight(_ config: RunConfig) throws
+}
+
+/// The coordinator/worker protocol. Workers speak first and only ever to rank 0:
+///
+///     worker → 0   ready              "give me work" (the first message)
+///     worker → 0   record(JSON line)  a finished run; also asks for the next job
+///     0 → worker   job(config JSON)   the largest pending job
+///     0 → worker   stop               nothing left; finalize and exit
+///
+/// Records travel as the journal's own JSON line, so what rank 0 writes is byte for byte what
+/// the worker produced.
+enum SweepMessage: Equatable {
+    case ready
+    case record(RunRecord)
+    case job(RunConfig)
+    case stop
+
+    enum Tag: Int32 { case ready = 1, record = 2, job = 3, stop = 4 }
+
+    var tag: Tag {
+        switch self {
+        case .ready: return .ready
+        case .record: return .record
+        case .job: return .job
+        case .stop: return .stop
+        }
+    }
+
+    var payload: [UInt8] {
+        switch self {
+        case .ready, .stop: return []
+        case .record(let record): return Array(record.jsonLine().utf8)
+        case .job(let config):
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            // A config is strings, numbers and enums: encoding cannot fail.
+            return Array(try! encoder.encode(config))
+        }
+    }
+
+    struct DecodeError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(tag: Int32, payload: [UInt8]) throws {
+        switch Tag(rawValue: tag) {
+        case .ready: self = .ready
+        case .stop: self = .stop
+        case .record: self = .record(try RunRecord.decode(jsonLine: String(decoding: payload, as: UTF8.self)))
+        case .job: self = .job(try JSONDecoder().decode(RunConfig.self, from: Data(payload)))
+        case nil: throw DecodeError(description: "unknown sweep message tag \(tag)")
+        }
+    }
+}
+
+extension Communicator {
+    func send(_ message: SweepMessage, to destination: Int) throws {
+        try send(message.payload, to: destination, tag: message.tag.rawValue)
+    }
+}

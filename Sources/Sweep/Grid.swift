@@ -1,0 +1,139 @@
+import Foundation
+import Training
+import Yams
+
+/// Expands a spec into its jobs and checks every one of them before any rank trains.
+public enum Grid {
+    /// The jobs of a spec, deduplicated by id, and warnings that do not stop a sweep.
+    public struct Expansion {
+        public let jobs: [Job]
+        public let warnings: [String]
+    }
+
+    /// Every grid point and include rule as a ``Job``. Points whose canonical configs coincide
+    /// (depth for the linear model) collapse into one job. Throws ``SpecValidationError`` with
+    /// every invalid config, each pointing at the line that set the offending value.
+    public static func expand(_ spec: SweepSpec) throws -> Expansion {
+        var expander = Expander(spec: spec)
+        for grid in spec.grids { expander.expand(grid) }
+        for rule in spec.include {
+            expander.add(layers: [spec.base, rule], origin: rule.line, excludable: false)
+        }
+        for (index, rule) in spec.exclude.enumerated() where !expander.usedExcludes.contains(index) {
+            expander.warnings.append("\(spec.file):\(rule.line): exclude rule matches no grid point")
+        }
+        if !expander.problems.isEmpty { throw SpecValidationError(problems: expander.problems) }
+        return Expansion(jobs: expander.jobs, warnings: expander.warnings)
+    }
+}
+
+private struct Expander {
+    let spec: SweepSpec
+    var jobs: [Job] = []
+    var seen: Set<String> = []
+    var problems: [SpecProblem] = []
+    var reported: Set<SpecProblem> = []
+    var warnings: [String] = []
+    var usedExcludes: Set<Int> = []
+
+    init(spec: SweepSpec) { self.spec = spec }
+
+    mutating func expand(_ grid: SweepGrid) {
+        var point: [ConfigSetting] = []
+        func walk(_ axisIndex: Int) {
+            if axisIndex == grid.axes.count {
+                add(layers: [spec.base, grid.fixed, ConfigPatch(settings: point, line: grid.line)],
+                    origin: grid.line, excludable: true)
+                return
+            }
+            for value in grid.axes[axisIndex].values {
+                point.append(value)
+                walk(axisIndex + 1)
+                point.removeLast()
+            }
+        }
+        walk(0)
+    }
+
+    /// Builds one config from `layers` (lowest precedence first) with the architecture's
+    /// overrides slotted in just above `base`, validates it, and adds it unless excluded or
+    /// already present.
+    mutating func add(layers: [ConfigPatch], origin: Int, excludable: Bool) {
+        let arch = layers.flatMap(\.settings).last { $0.key == "arch" }
+            .flatMap { $0.node.string.flatMap(RunConfig.Architecture.init(rawValue:)) } ?? RunConfig().arch
+        var ordered = [layers[0]]
+        if let override = spec.overrides[arch] { ordered.append(override) }
+        ordered += layers.dropFirst()
+        var latest: [String: ConfigSetting] = [:]
+        var order: [String] = []
+        for setting in ordered.flatMap(\.settings) {
+            if latest[setting.key] == nil { order.append(setting.key) }
+            latest[setting.key] = setting
+        }
+        let settings = order.compactMap { latest[$0] }
+        guard let config = Self.config(settings) else { return }
+        if excludable, let rule = spec.exclude.firstIndex(where: { Self.matches(config, $0) }) {
+            usedExcludes.insert(rule)
+            return
+        }
+        let issues = config.validate() + Self.splitIssues(config)
+        for issue in issues {
+            let line = latest[issue.key]?.line ?? origin
+            let problem = SpecProblem(file: spec.file, line: line, key: issue.key, value: issue.value,
+                                      message: "\(issue.message) (in run \(Job.summary(config)))")
+            // The same bad base value breaks every run of the grid: say so once per place.
+            let place = SpecProblem(file: spec.file, line: line, key: issue.key, value: issue.value, message: issue.message)
+            if reported.insert(place).inserted { problems.append(problem) }
+        }
+        guard issues.isEmpty else { return }
+        let job = Job(config: config, origin: "\(spec.file):\(origin)", settingLines: latest.mapValues(\.line))
+        if seen.insert(job.id).inserted { jobs.append(job) }
+    }
+
+    /// Decodes merged settings through ``RunConfig``'s strict decoder (each value was
+    /// type-checked when the spec was read, so this succeeds).
+    static func config(_ settings: [ConfigSetting]) -> RunConfig? {
+        let node = Node.mapping(Node.Mapping(settings.map { (Node($0.key), $0.node) }))
+        return try? YAMLDecoder().decode(RunConfig.self, from: node)
+    }
+
+    /// Does every key of an exclude rule have the same value in `config` (as configured,
+    /// before canonicalization)?
+    static func matches(_ config: RunConfig, _ rule: ConfigPatch) -> Bool {
+        let fields = SpecFields.json(config)
+        return rule.settings.allSatisfy { setting in
+            guard let ruleConfig = Self.config([setting]) else { return false }
+            return SpecFields.json(ruleConfig)[setting.key] == fields[setting.key]
+        }
+    }
+
+    /// A context must leave at least one target in every split the run reads
+    /// (``PublishedSplits``, the datasets' published sizes; the loader checks the files).
+    static func splitIssues(_ config: RunConfig) -> [ConfigIssue] {
+        guard let sizes = PublishedSplits.tokens(config.dataset, config.convention) else { return [] }
+        let train = min(config.maxTrainTokens ?? sizes.train, sizes.train)
+        let splits = [("train", train), ("valid", sizes.valid), ("test", sizes.test)]
+        guard let (split, length) = splits.min(by: { $0.1 < $1.1 }), config.context >= length else { return [] }
+        return [ConfigIssue(key: "context", value: "\(config.context)",
+                            message: "longer than the \(split) split of \(config.dataset.rawValue) (\(length) tokens)")]
+    }
+}
+
+/// A config's fields one by one, for comparing values (exclude rules) and showing them.
+enum SpecFields {
+    /// Each field as its JSON text (`0.001`, `"rope"`, `[64,64]`; `null` when unset).
+    static func json(_ config: RunConfig) -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(config),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        var fields: [String: String] = [:]
+        for key in RunConfig.keys {
+            let value = object[key] ?? NSNull()
+            let text = (try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]))
+                .map { String(decoding: $0, as: UTF8.self).dropFirst().dropLast() }.map(String.init) ?? ""
+            fields[key] = text
+        }
+        return fields
+    }
+}

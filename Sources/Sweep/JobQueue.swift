@@ -1,0 +1,41 @@
+import Foundation
+import Training
+
+/// The coordinator's dynamic queue, without MPI: hands out the largest pending job to whichever
+/// rank asks, journals each record as it arrives, and tracks progress. The Cluster module
+/// drives it from MPI messages; tests drive it directly.
+public final class JobQueue {
+    public private(set) var pending: [Job]
+    public private(set) var progress: SweepProgress
+    private let journal: Journal
+    private let jobsByID: [String: Job]
+    /// Records received this session, in arrival order.
+    public private(set) var received: [RunRecord] = []
+
+    public init(plan: Resume.Plan, journal: Journal, ranks: Int) {
+        pending = plan.pending.sorted(by: Job.largestFirst)
+        progress = SweepProgress(plan: plan, ranks: ranks)
+        self.journal = journal
+        jobsByID = Dictionary((plan.pending + plan.done).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The largest pending job for `rank`, or nil when none is left.
+    public func next(for rank: Int) -> Job? {
+        guard !pending.isEmpty else { return nil }
+        let job = pending.removeFirst()
+        progress.start(job, on: rank)
+        return job
+    }
+
+    /// Journals a record (flushed and fsynced before it counts as done).
+    public func finish(_ record: RunRecord, from rank: Int) throws {
+        try journal.append(record)
+        received.append(record)
+        progress.finish(on: rank)
+    }
+
+    /// Nothing pending and nothing running: the sweep is complete.
+    public var isDrained: Bool { pending.isEmpty && progress.running.isEmpty }
+
+    public func job(id: String) -> Job? { jobsByID[id] }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Training
+import Yams
+
+/// One run-config key as a spec sets it: the value as written and the line it is on, so that
+/// a problem found later (in expansion or validation) can still point at the file.
+public struct ConfigSetting {
+    public let key: String
+    /// The YAML node, type-checked against ``RunConfig`` when the spec was read.
+    let node: Node
+    public let line: Int
+    /// The value as written, for messages.
+    public var valueText: String { SpecReader.render(node) }
+}
+
+/// A partial run config (`base`, an override, a grid's fixed settings, an include or exclude
+/// rule): settings in spec order; later settings win.
+public struct ConfigPatch {
+    public var settings: [ConfigSetting]
+    public let line: Int
+    public var keys: [String] { settings.map(\.key) }
+}
+
+/// One axis of a grid: a run-config key and the values it takes.
+public struct SweepAxis {
+    public let key: String
+    public let values: [ConfigSetting]
+    public let line: Int
+}
+
+/// One cartesian product: fixed settings and axes.
+public struct SweepGrid {
+    public let fixed: ConfigPatch
+    public let axes: [SweepAxis]
+    public let line: Int
+}
+
+/// A sweep as written in `sweeps/NAME.yaml` (YAML, or JSON, which YAML reads too).
+///
+/// ```yaml
+/// name: smoke
+/// base: {dataset: tinyshakespeare, epochs: 1, windows_per_epoch: 512}
+/// axes: {arch: [linear, mlp, transformer], context: [16, 32], depth: [1, 2]}
+/// overrides: {mlp: {hidden_width: 64}}      # per architecture
+/// grids: [{set: {arch: attention}, axes: {heads: [1, 2]}}]   # more products
+/// include: [{arch: transformer, depth: 4}]  # single extra runs
+/// exclude: [{arch: mlp, context: 32}]       # grid points to drop
+/// ```
+///
+/// A run's settings are applied in order of increasing precedence: the ``RunConfig``
+/// defaults, `base`, `overrides[arch]`, the grid's `set`, then the axis values — the most
+/// specific place a key is written wins.
+public struct SweepSpec {
+    public let file: String
+    /// The spec's text, stored verbatim beside the journal.
+    public let text: String
+    public let name: String
+    public let description: String?
+    public let base: ConfigPatch
+    public let overrides: [RunConfig.Architecture: ConfigPatch]
+    /// The grids to expand: `grids`, each crossed with the top-level `axes`; or, without
+    /// `grids`, one grid of the top-level `axes` alone.
+    public let grids: [SweepGrid]
+    public let include: [ConfigPatch]
+    public let exclude: [ConfigPatch]
+
+    /// Keys a spec may have at its top level.
+    public static let topLevelKeys = ["name", "description", "base", "overrides", "axes", "grids",
+                                      "include", "exclude"]
+
+    /// Reads and checks a spec file; throws ``SpecValidationError`` listing every problem.
+    public static func load(path: String) throws -> SweepSpec {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw SpecValidationError(problems: [SpecProblem(
+                file: path, line: 0, key: "", value: "", message: "cannot read the spec file (\(error.localizedDescription))")])
+        }
+        return try parse(text: text, file: path)
+    }
+
+    /// Checks a spec's text; `file` names it in messages.
+    public static func parse(text: String, file: String) throws -> SweepSpec {
+        var reader = SpecReader(file: file)
+        let spec = reader.read(text: text)
+        if let spec, reader.problems.isEmpty { return spec }
+        var problems = reader.problems
+        if let spec {
+            // Report invalid configs in the same pass, except for keys already reported as
+            // unreadable (their values fell back to defaults, so checks on them would mislead).
+            let unreadable = Set(problems.map { $0.key.split(separator: ".").last.map {
+                String($0.prefix { $0 != "[" }) } ?? "" })
+            do { _ = try Grid.expand(spec) } catch let error as SpecValidationError {
+                problems += error.problems.filter { !unreadable.contains($0.key) }
+            }
+        }
+        throw SpecValidationError(problems: problems)
+    }
+
+    init(file: String, text: String, name: String, description: String?, base: ConfigPatch,
+         overrides: [RunConfig.Architecture: ConfigPatch], grids: [SweepGrid],
+         include: [ConfigPatch], exclude: [ConfigPatch]) {
+        self.file = file; self.text = text; self.name = name; self.description = description
+        self.base = base; self.overrides = overrides; self.grids = grids
+        self.include = include; self.exclude = exclude
+    }
+}

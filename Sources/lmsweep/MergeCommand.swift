@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Sweep
+import Training
+
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge the journals of partial sweeps into one journal and one results table.",
+        discussion: """
+        Each input is a sweep output folder (its journal.jsonl) or a journal file. Records of \
+        the same run with the same results collapse; a finished record replaces a failed one; \
+        records of the same run with different results are conflicts: each is reported with \
+        the file:line it came from, all versions go to OUT/conflicts.jsonl, the first is kept, \
+        and the command exits with status 1.
+
+        Example:
+          lmsweep merge results/grid-node1 results/grid-node2 -o results/grid
+        """)
+
+    @Argument(help: "Sweep output folders or journal files.")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output folder for the merged journal and tables.", valueName: "folder"))
+    var output: String
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("give at least one folder or journal to merge") }
+    }
+
+    func run() throws {
+        let sourced: [SourcedRecord]
+        do {
+            sourced = try JournalInputs.load(inputs, warn: StandardError.write)
+        } catch {
+            StandardError.write("error: \(error)")
+            throw ExitCode.failure
+        }
+        let merged = MergedRecords(sourced)
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let journal = merged.records.map { $0.jsonLine() + "\n" }.joined()
+        try journal.write(toFile: Journal.journalPath(in: output), atomically: true, encoding: .utf8)
+        let paths = try ResultFiles.write(merged.records, to: output, title: URL(fileURLWithPath: output).lastPathComponent)
+        for note in merged.superseded {
+            StandardError.write("note: \(note.source): \(note.record.status.rawValue) run \(note.record.id) superseded by a finished record")
+        }
+        print("merged \(sourced.count) records from \(inputs.count) journals into \(merged.records.count) runs")
+        print("journal: \(Journal.journalPath(in: output))")
+        print("results: \(paths.csv)")
+        print("results: \(paths.markdown)")
+        print("report:  \(paths.report)")
+        guard merged.conflicts.isEmpty else {
+            let conflictsPath = (output as NSString).appendingPathComponent("conflicts.jsonl")
+            let lines = merged.conflicts.flatMap(\.versions).map { $0.record.jsonLine() + "\n" }.joined()
+            try lines.write(toFile: conflictsPath, atomically: true, encoding: .utf8)
+            for conflict in merged.conflicts { StandardError.write("\(conflict)") }
+            StandardError.write("error: \(merged.conflicts.count) conflicting run(s); every version is in \(conflictsPath)")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Sweep
+import Training
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Check a sweep spec and print its jobs with predicted parameters, FLOPs and time.",
+        discussion: """
+        Validates the spec exactly as `run` does (every problem at once, with file:line) and \
+        prints one row per job after grid expansion and collapse, largest predicted cost \
+        first, then the totals. Times use the median measured throughput of the runs already \
+        in the output folder's journal, or an assumed single-core rate when it has none.
+        """)
+
+    @Argument(help: "The sweep spec (YAML, or JSON).")
+    var spec: String
+
+    @Option(help: ArgumentHelp("Ranks to predict the wall time for.", valueName: "n"))
+    var ranks = 1
+
+    @Option(help: ArgumentHelp("Output folder whose journal marks finished jobs (default: results/NAME).", valueName: "folder"))
+    var out: String?
+
+    func validate() throws {
+        guard ranks >= 1 else { throw ValidationError("--ranks must be at least 1 (got \(ranks))") }
+    }
+
+    func run() throws {
+        let sweep: SweepSpec
+        let expansion: Grid.Expansion
+        do {
+            sweep = try SweepSpec.load(path: spec)
+            expansion = try Grid.expand(sweep)
+        } catch let error as SpecValidationError {
+            StandardError.write("\(error)")
+            throw ExitCode.failure
+        }
+        for warning in expansion.warnings { StandardError.write("warning: \(warning)") }
+        let journalPath = Journal.journalPath(in: out ?? PreparedSweep.defaultOutput(for: sweep))
+        let finished = MergedRecords(try Journal.load(path: journalPath, warn: StandardError.write)).byID
+        let cost = CostModel(calibratedFrom: Array(finished.values))
+        let jobs = expansion.jobs.sorted(by: Job.largestFirst)
+
+        print("sweep \(sweep.name) (\(sweep.file)): \(jobs.count) jobs")
+        let header = ["id", "run", "params", "pred. FLOPs", "pred. time", "status"]
+        var rows: [[String]] = []
+        let varying = Job.varyingKeys(jobs)
+        for job in jobs {
+            let status = finished[job.id].map { $0.status.rawValue } ?? "pending"
+            rows.append([job.id, job.summary(with: varying), "\(job.parameters)", ResultsTable.sci(job.predictedFLOPs),
+                         SweepProgress.duration(cost.seconds(job.predictedFLOPs)), status])
+        }
+        printTable(header: header, rows: rows)
+
+        let total = jobs.reduce(0) { $0 + $1.predictedFLOPs }
+        let pending = jobs.filter { finished[$0.id] == nil }
+        let rate = cost.flopsPerSecond == CostModel.assumedFlopsPerSecond ? "assumed" : "measured"
+        print("total: \(jobs.count) jobs, \(pending.count) pending, \(ResultsTable.sci(total)) predicted FLOPs, "
+              + "\(SweepProgress.duration(cost.seconds(total))) on one rank at \(ResultsTable.sci(cost.flopsPerSecond)) FLOP/s (\(rate))")
+        if ranks > 1 {
+            let makespan = Self.makespan(pending.map(\.predictedFLOPs), ranks: ranks)
+            print("pending on \(ranks) ranks (largest first): about \(SweepProgress.duration(cost.seconds(makespan)))")
+        }
+    }
+
+    /// Longest-processing-time-first on `ranks` identical ranks: what the coordinator does.
+    static func makespan(_ costs: [Double], ranks: Int) -> Double {
+        var load = Array(repeating: 0.0, count: ranks)
+        for cost in costs.sorted(by: >) {
+            let least = load.indices.min { load[$0] < load[$1] }!
+            load[least] += cost
+        }
+        return load.max() ?? 0
+    }
+
+    private func printTable(header: [String], rows: [[String]]) {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                // Numbers right-aligned, text left-aligned.
+                let pad = String(repeating: " ", count: widths[index] - cell.count)
+                return (2...4).contains(index) ? pad + cell : cell + pad
+            }.joined(separator: "  ")
+        }
+        print(line(header))
+        print(line(widths.map { String(repeating: "-", count: $0) }))
+        rows.forEach { print(line($0)) }
+    }
+}

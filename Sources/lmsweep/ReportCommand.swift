@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Sweep
+import Training
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write report.md and SVG figures from one or more sweep journals.",
+        discussion: """
+        Reads the journals (sweep output folders or journal files), merges them as `lmsweep \
+        merge` does, and writes report.md with one table per dataset and its figures: test \
+        NLL against training FLOPs under each FLOP convention (study proxy, 6N, exact) with \
+        the Pareto frontier, against context length and depth, learning curves, learned vs \
+        RoPE positions, and mean ± spread over seeds. Reports are always regenerated from \
+        journals, never edited. `lmsweep run` writes one at the end of every sweep.
+
+        Example:
+          lmsweep report results/study-tiny
+          lmsweep report results/grid-node1 results/grid-node2 -o results/grid
+        """)
+
+    @Argument(help: "Sweep output folders or journal files.")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Folder for report.md and the figures (default: the first input folder).", valueName: "folder"))
+    var output: String?
+
+    @Option(help: "Title of the report (default: the output folder's name).")
+    var title: String?
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("give at least one sweep folder or journal") }
+    }
+
+    func run() throws {
+        let sourced: [SourcedRecord]
+        do {
+            sourced = try JournalInputs.load(inputs, warn: StandardError.write)
+        } catch {
+            StandardError.write("error: \(error)")
+            throw ExitCode.failure
+        }
+        let merged = MergedRecords(sourced)
+        for conflict in merged.conflicts { StandardError.write("\(conflict)") }
+        guard merged.conflicts.isEmpty else {
+            StandardError.write("error: \(merged.conflicts.count) conflicting run(s): resolve them with `lmsweep merge` first")
+            throw ExitCode.failure
+        }
+        let folder = output ?? defaultFolder()
+        let name = title ?? URL(fileURLWithPath: folder).lastPathComponent
+        let written = try Report.write(records: merged.records, to: URL(fileURLWithPath: folder), title: name)
+        print("report of \(merged.records.count) runs: \(written[0].path)")
+        print("figures: \(written.count - 1) SVG files in \(folder)")
+    }
+
+    private func defaultFolder() -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory), isDirectory.boolValue {
+            return inputs[0]
+        }
+        return (inputs[0] as NSString).deletingLastPathComponent
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Cluster
+import Foundation
+import Sweep
+import TensorCore
+import Training
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run every job of a sweep spec, across MPI ranks when started by mpirun.",
+        discussion: """
+        Rank 0 checks the whole spec first (every problem, with file:line), then hands out \
+        jobs largest-first to whichever rank asks and trains jobs itself on a second thread. \
+        Each finished record is appended to OUT/journal.jsonl (flushed and fsynced); at the \
+        end OUT/results.csv and OUT/results.md are written. Without mpirun it runs as a world \
+        of one and gives the same results.
+
+        Running the same command again resumes: jobs already in the journal are skipped, and \
+        jobs a changed spec adds are run.
+
+        Examples:
+          lmsweep run sweeps/smoke.yaml
+          mpirun -np 2 lmsweep run sweeps/grid.yaml --out results/grid
+          scripts/run-local.sh sweeps/grid.yaml     (all cores, root-safe flags)
+        """)
+
+    @Argument(help: "The sweep spec (YAML, or JSON), e.g. sweeps/smoke.yaml.")
+    var spec: String
+
+    @Option(help: ArgumentHelp("Output folder for the journal and tables (default: results/NAME, NAME from the spec).", valueName: "folder"))
+    var out: String?
+
+    @Flag(help: "Run again the jobs whose journal status is failed or diverged.")
+    var retryFailed = false
+
+    @Option(help: ArgumentHelp("OpenBLAS threads per rank (one rank per core wants 1).", valueName: "n"))
+    var blasThreads = 1
+
+    @Option(help: ArgumentHelp("Dataset folder (default: $LMSWEEP_DATA, then ./data).", valueName: "folder"))
+    var dataDir: String?
+
+    @Flag(help: "Also print each run's per-epoch progress, prefixed with its rank.")
+    var verbose = false
+
+    func validate() throws {
+        guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1 (got \(blasThreads))") }
+    }
+
+    func run() throws {
+        let outcome: SweepOutcome?
+        do {
+            outcome = try SweepLauncher.run(
+                specPath: spec, output: out, retryFailed: retryFailed,
+                makeRunner: { TrainerRunner(dataDirectory: dataDir, blasThreads: blasThreads, verbose: verbose) },
+                log: StandardError.write)
+        } catch let error as SpecValidationError {
+            StandardError.write("\(error)")
+            throw ExitCode.failure
+        } catch let error as JournalError {
+            StandardError.write("error: \(error)")
+            throw ExitCode.failure
+        }
+        guard let outcome else { return }
+        let failed = outcome.records.filter { $0.status != .ok }.count
+        print("sweep \(outcome.name): \(outcome.records.count) runs this session (\(failed) failed or diverged), "
+              + "\(outcome.skipped) from the journal, \(outcome.totalJobs) jobs in the spec")
+        if !outcome.records.isEmpty {
+            let wall = outcome.wallSeconds
+            print(String(format: "time: %.2f s on %d rank%@; ideal %.2f s (run times / ranks, or the longest run); "
+                         + "coordinator %.3f s CPU (%.2f%% of a core)", wall, outcome.ranks, outcome.ranks == 1 ? "" : "s",
+                         outcome.idealSeconds, outcome.coordinatorCPUSeconds, 100 * outcome.coordinatorCPUSeconds / max(wall, 1e-9)))
+        }
+        print("journal: \(outcome.journalPath)")
+        print("results: \(outcome.results.csv)")
+        print("results: \(outcome.results.markdown)")
+        print("report:  \(outcome.results.report)")
+    }
+}
+
+/// The Trainer as the sweep's job runner: one per rank, so each corpus is loaded once per rank.
+final class TrainerRunner: JobRunner {
+    private let trainer: Trainer
+    private let verbose: Bool
+
+    init(dataDirectory: String?, blasThreads: Int, verbose: Bool) {
+        trainer = Trainer(dataDirectory: dataDirectory)
+        // After the Trainer, which sets its own default of one thread per rank.
+        TensorCore.setBLASThreads(blasThreads)
+        self.verbose = verbose
+    }
+
+    func run(_ config: RunConfig, rank: Int, host: String) -> RunRecord {
+        let progress: ((String) -> Void)? = verbose ? { StandardError.write("[rank \(rank)] \($0)") } : nil
+        return trainer.run(config, rank: rank, host: host, progress: progress)
+    }
+
+    func preflight(_ config: RunConfig) throws {
+        try trainer.preflight(config)
+    }
+}
+
+/// Diagnostics and progress go to stderr, one whole line per write (ranks share the terminal).
+enum StandardError {
+    static func write(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

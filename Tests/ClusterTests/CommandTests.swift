@@ -1,0 +1,92 @@
+import Foundation
+import Sweep
+import Training
+import XCTest
+
+/// `lmsweep merge` and `lmsweep plan` as a user runs them.
+final class CommandTests: XCTestCase {
+    private func folder(_ name: String) throws -> String {
+        let path = NSTemporaryDirectory() + "lmsweep-command-\(name)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    private func writeJournal(_ records: [RunRecord], in directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try records.map { $0.jsonLine() + "\n" }.joined()
+            .write(toFile: Journal.journalPath(in: directory), atomically: true, encoding: .utf8)
+    }
+
+    func testMergeOfTwoPartialJournalsEqualsTheFullRunsTable() throws {
+        let reference = try MultiRankSweepTests.referenceRecords().values.sorted { $0.id < $1.id }
+        let root = try folder("merge")
+        // Two partial sweeps on different hosts, overlapping in three runs.
+        try writeJournal(reference.prefix(12).map { var r = $0; r.host = "node01"; return r }, in: root + "/a")
+        try writeJournal(reference.dropFirst(9).map { var r = $0; r.host = "node02"; r.rank = 5; return r }, in: root + "/b")
+        let result = try SweepBinary.run(["merge", root + "/a", root + "/b", "-o", root + "/merged"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("into \(reference.count) runs"), result.stdout)
+        XCTAssertEqual(try String(contentsOfFile: root + "/merged/results.csv", encoding: .utf8),
+                       ResultsTable(reference).csv())
+        XCTAssertEqual(try String(contentsOfFile: root + "/merged/results.md", encoding: .utf8),
+                       ResultsTable(reference).markdown())
+        XCTAssertEqual(try Journal.load(path: Journal.journalPath(in: root + "/merged")).count, reference.count)
+
+        // The report of the partial journals equals the report of one complete journal, file for file.
+        try writeJournal(reference, in: root + "/full")
+        let full = try SweepBinary.run(["report", root + "/full", "-o", root + "/full-report", "--title", "ci-tiny"])
+        XCTAssertEqual(full.status, 0, full.stderr)
+        let partial = try SweepBinary.run(["report", root + "/a", root + "/b", "-o", root + "/partial-report", "--title", "ci-tiny"])
+        XCTAssertEqual(partial.status, 0, partial.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/full-report").sorted()
+        XCTAssertTrue(files.contains("report.md") && files.contains("tinyshakespeare-nll-vs-flops-exact.svg"), "\(files)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/partial-report").sorted(), files)
+        for file in files {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: root + "/full-report/" + file)),
+                           try Data(contentsOf: URL(fileURLWithPath: root + "/partial-report/" + file)), file)
+        }
+    }
+
+    func testMergeReportsAConflictingDuplicateWithItsSourcesAndExitsNonZero() throws {
+        let reference = try MultiRankSweepTests.referenceRecords().values.sorted { $0.id < $1.id }
+        let root = try folder("conflict")
+        try writeJournal(Array(reference.prefix(3)), in: root + "/a")
+        var changed = reference[1]
+        changed.testNLL = (changed.testNLL ?? 0) + 0.5
+        try writeJournal([changed], in: root + "/b")
+        let result = try SweepBinary.run(["merge", root + "/a", root + "/b", "-o", root + "/merged"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("conflicting results for run \(changed.id)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("\(root)/a/journal.jsonl:2"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("\(root)/b/journal.jsonl:1"), result.stderr)
+        let conflicts = try Journal.load(path: root + "/merged/conflicts.jsonl").map(\.record)
+        XCTAssertEqual(conflicts.map(\.testNLL), [reference[1].testNLL, changed.testNLL], "every version kept")
+        XCTAssertEqual(try Journal.load(path: Journal.journalPath(in: root + "/merged")).count, 3)
+    }
+
+    func testPlanListsEveryJobLargestFirstWithTotals() throws {
+        let spec = SweepBinary.repository + "/sweeps/smoke.yaml"
+        let jobs = try Grid.expand(SweepSpec.load(path: spec)).jobs.sorted(by: Job.largestFirst)
+        let result = try SweepBinary.run(["plan", spec, "--ranks", "2", "--out", try folder("plan")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "sweep smoke (\(spec)): 12 jobs")
+        let rows = lines.filter { line in jobs.contains { line.hasPrefix($0.id) } }
+        XCTAssertEqual(rows.map { String($0.prefix(16)) }, jobs.map(\.id))
+        XCTAssertTrue(rows.allSatisfy { $0.hasSuffix("pending") })
+        XCTAssertTrue(lines.contains { $0.hasPrefix("total: 12 jobs, 12 pending, \(ResultsTable.sci(jobs.reduce(0) { $0 + $1.predictedFLOPs })) predicted FLOPs") },
+                      result.stdout)
+        XCTAssertTrue(lines.last?.hasPrefix("pending on 2 ranks (largest first): about") ?? false)
+    }
+
+    func testPlanOfABadSpecPrintsEveryProblemAndFails() throws {
+        let dir = try folder("badplan")
+        let spec = dir + "/bad.yaml"
+        try "name: bad\nbase:\n  contxt: 16\naxes:\n  arch: [mlp, rnn]\n".write(toFile: spec, atomically: true, encoding: .utf8)
+        let result = try SweepBinary.run(["plan", spec])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("2 problems in sweep spec"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("\(spec):3: base.contxt = contxt: unknown run-config key 'contxt' (did you mean 'context'?)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("\(spec):5: axes.arch[1] = rnn: expected one of linear, mlp, attention, transformer"), result.stderr)
+    }
+}

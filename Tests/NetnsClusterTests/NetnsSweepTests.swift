@@ -1,0 +1,189 @@
+import Foundation
+import XCTest
+
+/// The real `lmsweep run` across three namespace hosts, launched as a user would on a cluster:
+/// a hostfile, the rsh agent, TCP between hosts, datasets named on the command line (the agent
+/// passes no environment, like ssh). Results are compared with a single-process run through
+/// `lmsweep merge`, which collapses identical records and reports any two that differ.
+final class NetnsSweepTests: XCTestCase {
+    private var cluster: NetnsCluster?
+    private var scratch: URL!
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.lmsweep) else {
+            throw XCTSkip("no lmsweep binary at \(Self.lmsweep): build the package first")
+        }
+        // The sweep coordinator (issue 5) provides `lmsweep run`; a tree without it has nothing to test here.
+        guard try Command.run(Self.lmsweep, ["run", "--help"]).stdout.contains("USAGE: lmsweep run <spec>") else {
+            throw XCTSkip("\(Self.lmsweep) has no `run` command yet (the sweep coordinator, issue 5)")
+        }
+        guard let data = Self.dataDirectory else {
+            throw XCTSkip("Tiny Shakespeare not found (set LMSWEEP_DATA): these tests train real models")
+        }
+        dataDirectory = data
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("netns-sweep-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        cluster = try NetnsCluster(hostCount: 3)
+    }
+
+    override func tearDownWithError() throws {
+        if let cluster {
+            let leftovers = try cluster.down()
+            XCTAssertEqual(leftovers, [], "netns-cluster.sh down left these behind")
+        }
+        cluster = nil
+        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+    }
+
+    private var dataDirectory = ""
+
+    /// `lmsweep` in the build folder of the running test binary, else the release build.
+    static var lmsweep: String {
+        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var folder = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
+        while folder.path != "/" && !folder.path.hasSuffix(".build") {
+            let candidate = folder.appendingPathComponent("lmsweep").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            folder.deleteLastPathComponent()
+        }
+        return NetnsCluster.repository.appendingPathComponent(".build/release/lmsweep").path
+    }
+
+    static var dataDirectory: String? {
+        let repository = NetnsCluster.repository.path
+        let candidates = [ProcessInfo.processInfo.environment["LMSWEEP_DATA"], repository + "/data",
+                          repository + "/../shared/data"].compactMap { $0 }
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/tinyshakespeare/input.txt") }
+    }
+
+    // MARK: running
+
+    private func singleProcessRun(_ spec: String, out: String) throws {
+        let result = try Command.run(Self.lmsweep, ["run", spec, "--out", out, "--data-dir", dataDirectory], in: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr)
+    }
+
+    /// `mpirun` of `lmsweep run` on the hosts of `hostfile`, one rank per host.
+    private func clusterRun(_ spec: String, out: String, hostfile: String? = nil, ranks: Int = 3) throws -> Command.Running {
+        var flags = try cluster!.mpirunFlags()
+        if let hostfile, let index = flags.firstIndex(of: "--hostfile") { flags[index + 1] = hostfile }
+        return try Command.Running("mpirun", flags + ["-np", "\(ranks)", Self.lmsweep, "run", spec, "--out", out,
+                                                      "--data-dir", dataDirectory], in: scratch)
+    }
+
+    private func finish(_ run: Command.Running, within seconds: Double = 90) -> Command.Result {
+        let ended = run.wait(upTo: seconds) { !run.process.isRunning }
+        XCTAssertTrue(ended, "mpirun still running after \(Int(seconds)) s")
+        run.kill()
+        return run.result()
+    }
+
+    /// The journal's records (every line that parses) with their exact text.
+    private func journal(_ out: String) throws -> [(line: String, record: [String: Any])] {
+        let text = (try? String(contentsOfFile: out + "/journal.jsonl", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return (String(line), record)
+        }
+    }
+
+    /// `lmsweep merge` of the two folders collapses into `count` runs with no conflict: every
+    /// record of `out` has the same results (RunRecord.sameResult) as the reference's.
+    private func assertSameResults(_ out: String, as reference: String, runs count: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let merged = scratch.appendingPathComponent("merged-\(UUID().uuidString.prefix(8))").path
+        let result = try Command.run(Self.lmsweep, ["merge", reference, out, "-o", merged], in: scratch)
+        XCTAssertEqual(result.status, 0, "records differ from the single-process run: \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stdout.contains("into \(count) runs"), result.stdout, file: file, line: line)
+    }
+
+    private func assertEachRecordNamesItsHost(_ entries: [(line: String, record: [String: Any])], file: StaticString = #filePath, line: UInt = #line) {
+        for (_, record) in entries {
+            let rank = record["rank"] as? Int ?? -1
+            // slots=1 per host, ranks mapped by slot in hostfile order: rank r runs on host r+1.
+            XCTAssertEqual(record["host"] as? String, NetnsCluster.hostName(rank + 1), "run \(record["id"] ?? "?")", file: file, line: line)
+        }
+    }
+
+    // MARK: tests
+
+    /// sweeps/smoke.yaml on three hosts: every job once, every record naming the host whose
+    /// rank ran it, all three hosts used, results identical to one process.
+    func testSmokeSweepAcrossThreeHostsEqualsSingleProcessRun() throws {
+        let spec = NetnsCluster.repository.appendingPathComponent("sweeps/smoke.yaml").path
+        let reference = scratch.appendingPathComponent("single").path
+        try singleProcessRun(spec, out: reference)
+        let expected = try journal(reference).count
+        XCTAssertGreaterThan(expected, 0)
+
+        let out = scratch.appendingPathComponent("cluster").path
+        let result = finish(try clusterRun(spec, out: out))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let entries = try journal(out)
+        XCTAssertEqual(entries.count, expected, "every job exactly once")
+        XCTAssertEqual(Set(entries.compactMap { $0.record["id"] as? String }).count, expected)
+        assertEachRecordNamesItsHost(entries)
+        XCTAssertEqual(Set(entries.compactMap { $0.record["host"] as? String }), Set((1...3).map(NetnsCluster.hostName)))
+        try assertSameResults(out, as: reference, runs: expected)
+    }
+
+    /// A host dies mid-sweep (link silent, processes frozen): mpirun ends on its own, the journal
+    /// keeps every finished record, and the same command on the two surviving hosts completes
+    /// the sweep with every job exactly once and no finished record changed.
+    func testHostDyingMidSweepEndsMpirunAndResumeOnSurvivorsCompletesOnce() throws {
+        let spec = scratch.appendingPathComponent("dead-host.yaml").path
+        // smoke.yaml with twice the jobs (two seeds) of twice the length: ~10 s on 3 ranks here.
+        try """
+            name: netns-dead-host
+            base: {dataset: tinyshakespeare, d_model: 32, heads: 2, ffn_width: 64, hidden_width: 64,
+                   epochs: 1, windows_per_epoch: 4096, batch_size: 32, eval_windows: 500}
+            axes:
+              arch: [linear, mlp, attention, transformer]
+              context: [16, 32]
+              depth: [1, 2]
+              seed: [0, 1]
+
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let reference = scratch.appendingPathComponent("single").path
+        try singleProcessRun(spec, out: reference)
+        let total = try journal(reference).count
+        XCTAssertEqual(total, 24)
+
+        let out = scratch.appendingPathComponent("cluster").path
+        let run = try clusterRun(spec, out: out)
+        defer { run.kill() }
+        XCTAssertTrue(run.wait(upTo: 60) { (try? self.journal(out).count) ?? 0 >= 3 }, "no records: \(run.stderr)")
+        try cluster!.cut(host: 3)
+        let cutAt = Date()
+        let ended = run.wait(upTo: 45) { !run.process.isRunning }
+        XCTAssertTrue(ended, "mpirun still running \(Int(Date().timeIntervalSince(cutAt))) s after host 3 died")
+        guard ended else { return }
+        print("NetnsSweepTests: mpirun ended \(String(format: "%.1f", Date().timeIntervalSince(cutAt))) s after host 3 was cut")
+        XCTAssertNotEqual(run.process.terminationStatus, 0)
+        XCTAssertTrue(run.stderr.contains(NetnsCluster.hostName(3)), run.stderr)
+
+        let finished = try journal(out)
+        print("NetnsSweepTests: \(finished.count) of \(total) runs journaled before mpirun ended")
+        XCTAssertGreaterThanOrEqual(finished.count, 3)
+        XCTAssertLessThan(finished.count, total, "host 3 died mid-sweep")
+        assertEachRecordNamesItsHost(finished)
+
+        let survivors = scratch.appendingPathComponent("survivors").path
+        try "\(NetnsCluster.hostName(1)) slots=1\n\(NetnsCluster.hostName(2)) slots=1\n"
+            .write(toFile: survivors, atomically: true, encoding: .utf8)
+        let resumed = finish(try clusterRun(spec, out: out, hostfile: survivors, ranks: 2))
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+
+        let complete = try journal(out)
+        let ids = complete.compactMap { $0.record["id"] as? String }
+        XCTAssertEqual(ids.count, total, "every job exactly once")
+        XCTAssertEqual(Set(ids).count, total)
+        let lines = Set(complete.map(\.line))
+        for entry in finished {
+            XCTAssertTrue(lines.contains(entry.line), "finished record changed: \(entry.record["id"] ?? "?")")
+        }
+        let resumedHosts = Set(complete.dropFirst(finished.count).compactMap { $0.record["host"] as? String })
+        XCTAssertTrue(resumedHosts.isSubset(of: [NetnsCluster.hostName(1), NetnsCluster.hostName(2)]), "\(resumedHosts)")
+        assertEachRecordNamesItsHost(complete)
+        try assertSameResults(out, as: reference, runs: total)
+    }
+}

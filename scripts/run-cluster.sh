@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs a sweep across the nodes of an Open MPI hostfile: one rank per slot.
+#
+#   scripts/run-cluster.sh HOSTFILE SPEC [mpirun options] [-- lmsweep run options]
+#   scripts/run-cluster.sh hostfiles/example-cluster sweeps/grid.yaml
+#   scripts/run-cluster.sh hosts.txt sweeps/grid.yaml --mca btl tcp,self \
+#       --mca btl_tcp_if_include 10.0.0.0/24 -- --out results/grid --data-dir /shared/data
+#
+# The binary (.build/release/lmsweep, built here first) and the datasets must be at the same
+# paths on every node. LMSWEEP_DATA is exported to every rank.
+set -euo pipefail
+if [ $# -lt 2 ]; then
+  echo "usage: $0 HOSTFILE SPEC [mpirun options] [-- lmsweep run options]" >&2
+  exit 2
+fi
+cd "$(dirname "$0")/.."
+hostfile="$1"; spec="$2"; shift 2
+[ -f "$hostfile" ] || { echo "$0: no hostfile at $hostfile" >&2; exit 2; }
+[ -f "$spec" ] || { echo "$0: no sweep spec at $spec" >&2; exit 2; }
+mpi_options=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do mpi_options+=("$1"); shift; done
+[ $# -gt 0 ] && shift   # the "--"
+scripts/setup.sh
+swift build -c release --product lmsweep >&2
+grep -qv '^[[:space:]]*\(#\|$\)' "$hostfile" || { echo "$0: $hostfile lists no hosts" >&2; exit 2; }
+flags=()
+[ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
+[ -n "${LMSWEEP_DATA:-}" ] && flags+=(-x LMSWEEP_DATA)
+# No -np: Open MPI starts one rank per slot (a host without `slots=` gets one per core).
+exec mpirun --hostfile "$hostfile" "${flags[@]}" "${mpi_options[@]}" \
+  "$(pwd)/.build/release/lmsweep" run "$spec" "$@"

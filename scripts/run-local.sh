@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs a sweep on every core of this machine: one MPI rank per core, one BLAS thread per rank.
+# Builds the release binary first; safe to run as root (CI containers).
+#
+#   scripts/run-local.sh SPEC [lmsweep run options]
+#   scripts/run-local.sh sweeps/smoke.yaml
+#   scripts/run-local.sh sweeps/grid.yaml --out results/grid --retry-failed
+#
+# Environment: LMSWEEP_RANKS (default: every core), LMSWEEP_DATA (dataset folder),
+# MPIRUN_OPTIONS (extra mpirun flags). Run it again to resume an interrupted sweep.
+set -euo pipefail
+if [ $# -lt 1 ]; then
+  echo "usage: $0 SPEC [lmsweep run options]   (e.g. $0 sweeps/smoke.yaml)" >&2
+  exit 2
+fi
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+# A first run on a fresh machine: fetch and check the datasets unless a folder is named.
+if [ -z "${LMSWEEP_DATA:-}" ] && [ ! -d data ] && [[ " $* " != *" --data-dir"* ]]; then
+  scripts/fetch-data.sh data >&2
+fi
+swift build -c release --product lmsweep >&2
+ranks="${LMSWEEP_RANKS:-$(nproc)}"
+flags=()
+# As root, Open MPI refuses to start without this (containers, CI).
+[ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
+# More ranks than cores (LMSWEEP_RANKS above nproc) needs explicit permission.
+[ "$ranks" -gt "$(nproc)" ] && flags+=(--oversubscribe)
+# shellcheck disable=SC2086  # MPIRUN_OPTIONS is a list of flags
+exec mpirun -np "$ranks" "${flags[@]}" ${MPIRUN_OPTIONS:-} .build/release/lmsweep run "$@"
