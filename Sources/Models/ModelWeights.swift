@@ -28,6 +28,7 @@ extension LanguageModel {
             throw Safetensors.FormatError(path: path, message: "tensor '\(extra.name)' is not a parameter of this \(config.architecture.rawValue) model")
         }
         var flat = parameters.flatValues
+        var loaded: [Int: String] = [:]   // offset → name, for tensors that share storage (a tied head)
         for entry in layout {
             guard let tensor = byName[entry.name] else {
                 throw Safetensors.FormatError(path: path, message: "tensor '\(entry.name)' is missing")
@@ -35,6 +36,13 @@ extension LanguageModel {
             guard tensor.shape == entry.shape else {
                 throw Safetensors.FormatError(path: path, message: "tensor '\(entry.name)' has shape \(tensor.shape), the model expects \(entry.shape)")
             }
+            if let first = loaded[entry.offset] {
+                guard Array(flat[entry.offset..<(entry.offset + entry.count)]) == tensor.values else {
+                    throw Safetensors.FormatError(path: path, message: "tied tensors '\(first)' and '\(entry.name)' differ")
+                }
+                continue
+            }
+            loaded[entry.offset] = entry.name
             flat.replaceSubrange(entry.offset..<(entry.offset + tensor.values.count), with: tensor.values)
         }
         parameters.flatValues = flat

@@ -19,7 +19,7 @@ import TensorCore
 /// (T, d), `blocks.{i}.attn.in_proj_weight` (3d, d) with rows q, k, v, `…attn.in_proj_bias`
 /// (3d), `…attn.out_proj.weight|bias`, `…ln1.weight|bias`, `…ln2.weight|bias`,
 /// `…ff.0.weight|bias` (ffn, d), `…ff.2.weight|bias` (d, ffn), `ln_f.weight|bias`,
-/// `head.weight` (V, d; absent when tied to `tok.weight`), `head.bias` (V).
+/// `head.weight` (V, d; a copy of `tok.weight` when tied), `head.bias` (V).
 public final class TransformerModel: LanguageModel {
     public let config: ModelConfig
     public let parameters = ParameterSet()
@@ -196,7 +196,8 @@ public final class TransformerModel: LanguageModel {
                              "in_proj_bias.q", "in_proj_bias.k", "in_proj_bias.v"]
 
     /// The PyTorch tensors: each block's q, k, v rows merged back into `in_proj_weight` (3d, d)
-    /// and `in_proj_bias` (3d), which they already are in memory.
+    /// and `in_proj_bias` (3d), which they already are in memory; a tied `head.weight` is a
+    /// second name for `tok.weight`.
     public var tensorLayout: [TensorLayout] {
         var layout: [TensorLayout] = []
         for entry in parameters.entries {
@@ -209,6 +210,11 @@ public final class TransformerModel: LanguageModel {
                 precondition(layout.last!.name == packed && layout.last!.offset + (piece % 3) * count == entry.offset,
                              "\(entry.name) is not laid out right after its packed neighbour")
                 continue
+            }
+            if entry.name == "head.bias", config.tiedHead, let table = layout.first {
+                // A tied head is the token table: written under both names, as PyTorch's
+                // state_dict of a tied module lists it, so a strict load works there too.
+                layout.append(TensorLayout(name: "head.weight", shape: table.shape, offset: table.offset))
             }
             layout.append(TensorLayout(name: entry.name, shape: entry.shape, offset: entry.offset))
         }

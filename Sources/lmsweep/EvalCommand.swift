@@ -14,13 +14,13 @@ struct EvalCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "A .safetensors file written by lmsweep train --save-weights.")
+    @Option(help: ArgumentHelp("A safetensors file written by lmsweep train --save-weights.", valueName: "file"))
     var weights: String
 
-    @Option(name: .customLong("set"), help: "key=value run-config setting; repeatable.")
+    @Option(name: .customLong("set"), help: ArgumentHelp("A run-config setting that changes the evaluation; repeatable.", valueName: "key=value"))
     var settings: [String] = []
 
-    @Option(name: .customLong("data-dir"), help: "Dataset root (default: $LMSWEEP_DATA, else ./data).")
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Dataset root (default: $LMSWEEP_DATA, else ./data).", valueName: "dir"))
     var dataDir: String?
 
     func run() throws {

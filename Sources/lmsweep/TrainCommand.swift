@@ -17,13 +17,13 @@ struct TrainCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "A named configuration (see the list above).")
+    @Option(help: ArgumentHelp("A named configuration (see the list above).", valueName: "name"))
     var preset: String?
 
-    @Option(help: "linear, mlp, attention or transformer.")
+    @Option(help: "The architecture.")
     var arch: RunConfig.Architecture?
 
-    @Option(help: "tinyshakespeare, ptb or wikitext2.")
+    @Option(help: "The dataset.")
     var dataset: RunConfig.Dataset?
 
     @Option(help: "Context length T (tokens per window).")
@@ -38,13 +38,13 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps (quick checks).")
     var maxSteps: Int?
 
-    @Option(name: .customLong("set"), help: "key=value run-config setting; repeatable (e.g. --set lr=1e-3).")
+    @Option(name: .customLong("set"), help: ArgumentHelp("A run-config setting; repeatable (e.g. --set lr=1e-3).", valueName: "key=value"))
     var settings: [String] = []
 
-    @Option(name: .customLong("save-weights"), help: "Write the tested weights to this .safetensors file.")
+    @Option(name: .customLong("save-weights"), help: ArgumentHelp("Write the tested weights here (safetensors).", valueName: "file"))
     var saveWeights: String?
 
-    @Option(name: .customLong("data-dir"), help: "Dataset root (default: $LMSWEEP_DATA, else ./data).")
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Dataset root (default: $LMSWEEP_DATA, else ./data).", valueName: "dir"))
     var dataDir: String?
 
     @Flag(help: "No progress lines on stderr.")

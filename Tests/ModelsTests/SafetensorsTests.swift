@@ -56,4 +56,22 @@ final class SafetensorsTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("short.safetensors"))
         }
     }
+
+    /// A tied head is written under both PyTorch names and loads back into the one table;
+    /// a file whose two copies disagree is refused.
+    func testTiedHeadIsWrittenUnderBothNamesAndMustAgree() throws {
+        let config = Fixture.tiny(.transformer) { $0.tiedHead = true }
+        let original = Fixture.model(config, seed: 1)
+        var tensors = original.weightTensors()
+        let table = try XCTUnwrap(tensors.first { $0.name == "tok.weight" })
+        XCTAssertEqual(tensors.first { $0.name == "head.weight" }, Safetensors.Tensor(name: "head.weight", shape: table.shape, values: table.values))
+        let copy = Fixture.model(config, seed: 2)
+        try copy.loadWeights(tensors, from: "tied.safetensors")
+        XCTAssertEqual(copy.parameters.flatValues, original.parameters.flatValues)
+        let head = tensors.firstIndex { $0.name == "head.weight" }!
+        tensors[head].values[0] += 1
+        XCTAssertThrowsError(try copy.loadWeights(tensors, from: "tied.safetensors")) { error in
+            XCTAssertTrue("\(error)".contains("tied tensors 'tok.weight' and 'head.weight' differ"), "\(error)")
+        }
+    }
 }

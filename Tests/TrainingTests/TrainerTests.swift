@@ -151,4 +151,25 @@ final class TrainerTests: XCTestCase {
         let c = trainer.run(tiny { $0.seed = 43 }, rank: 0, host: "a")
         XCTAssertNotEqual(a.testNLL, c.testNLL)
     }
+
+    /// Every optimizer, schedule and clipping option trains to a finite result and changes the
+    /// result: none of them is silently ignored.
+    func testOptimizerScheduleAndClippingOptionsEachTakeEffect() throws {
+        let base = trainer.run(tiny(), rank: 0, host: "h")
+        let variants: [(String, (inout RunConfig) -> Void)] = [
+            ("adamw", { $0.optimizer = .adamw; $0.weightDecay = 0.5 }),
+            ("adam+l2", { $0.weightDecay = 0.5 }),
+            ("sgd", { $0.optimizer = .sgd; $0.lr = 0.1; $0.momentum = 0.9 }),
+            ("cosine", { $0.schedule = .cosine; $0.warmupSteps = 4 }),
+            ("clip", { $0.gradClip = 0.05 }),
+        ]
+        var results: Set<Double> = [try XCTUnwrap(base.testNLL)]
+        for (name, edit) in variants {
+            let record = trainer.run(tiny(edit), rank: 0, host: "h")
+            XCTAssertEqual(record.status, .ok, "\(name): \(record.error ?? "")")
+            let nll = try XCTUnwrap(record.testNLL, name)
+            XCTAssertTrue(nll.isFinite && nll > 0, "\(name): \(nll)")
+            XCTAssertTrue(results.insert(nll).inserted, "\(name) gave the same test NLL as another variant")
+        }
+    }
 }
