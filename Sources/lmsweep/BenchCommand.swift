@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Corpus
 import TensorCore
 
 /// `lmsweep bench`: the tensor core's speed at the study's shapes, one BLAS thread.
@@ -12,12 +13,16 @@ struct BenchCommand: ParsableCommand {
         Build in release first (swift build -c release). Sections: ops (every op forward + backward \
         at batch 64, context 128, d_model 128, 4 heads, vocabulary 65 and 10,000), step (a 3-block \
         post-LN transformer training step, per-op time), memory (arena and resident memory over many steps), \
-        models (each model's training windows/s).
+        models (each model's training windows/s), data (loading and tokenizing WikiText-2, assembling \
+        a batch; needs the datasets: --data-dir, $LMSWEEP_DATA or ./data).
         """
     )
 
-    @Option(name: .long, help: "Sections to run, comma-separated: ops, step, memory, models.")
-    var sections: String = "ops,step,memory,models"
+    @Option(name: .long, help: "Sections to run, comma-separated: ops, step, memory, models, data.")
+    var sections: String = "ops,step,memory,models,data"
+
+    @Option(name: .long, help: ArgumentHelp("Dataset folder for the data section.", valueName: "folder"))
+    var dataDir: String?
 
     @Option(name: .long, help: "Profiled training steps for the step breakdown.")
     var steps: Int = 5
@@ -28,11 +33,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Attention/residual dropout in the benchmark transformer.")
     var dropout: Float = 0
 
-    static let knownSections: Set<String> = ["ops", "step", "memory", "models"]
+    static let knownSections: Set<String> = ["ops", "step", "memory", "models", "data"]
 
     func validate() throws {
         for section in requestedSections where !Self.knownSections.contains(section) {
-            throw ValidationError("--sections: unknown section '\(section)' (known: ops, step, memory, models)")
+            throw ValidationError("--sections: unknown section '\(section)' (known: ops, step, memory, models, data)")
         }
         guard steps > 0 else { throw ValidationError("--steps: \(steps) must be positive") }
         guard memorySteps >= 2 else { throw ValidationError("--memory-steps: \(memorySteps) must be at least 2") }
@@ -53,6 +58,7 @@ struct BenchCommand: ParsableCommand {
             case "ops": benchOps()
             case "step": benchStep(shape)
             case "memory": benchMemory(shape)
+            case "data": try benchData()
             default: benchModels()
             }
         }
@@ -76,6 +82,17 @@ struct BenchCommand: ParsableCommand {
         print("== memory over \(check.steps) training steps ==")
         print("arena bytes after step 2: \(check.arenaBytesAfterStep2), after step \(check.steps): \(check.arenaBytesAfterLast)")
         print("resident bytes after step 2: \(check.residentBytesAfterStep2), after step \(check.steps): \(check.residentBytesAfterLast)")
+        print()
+    }
+
+    /// Corpus speed: WikiText-2 train read and tokenized, a 64 × 128 batch assembled.
+    func benchData() throws {
+        print("== data: loading, tokenizing and batching ==")
+        do {
+            for line in try CorpusBenchmark.run(location: DataLocation.resolve(dataDir: dataDir)) { print(line) }
+        } catch {
+            print("skipped: \(error)")
+        }
         print()
     }
 
