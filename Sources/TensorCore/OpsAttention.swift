@@ -75,13 +75,14 @@ extension Graph {
         let unmasked = causal ? time * (time + 1) / 2 : time * time
         if useDropout {
             let m = scratch(slices * scoreSize)
-            let keepScale = 1 / (1 - dropout)
+            var generator = LaneGenerator(rng: &rng)
             for s in 0..<slices {
                 for i in 0..<time {
+                    // Only the unmasked j ≤ i are drawn and read; the rest stays zero.
                     let row = m + (s * time + i) * time
                     let length = causal ? i + 1 : time
-                    for j in 0..<length { row[j] = rng.nextFloat() < dropout ? 0 : keepScale }
-                    for j in length..<time { row[j] = 0 }
+                    Elementwise.dropoutMask(row, count: length, p: dropout, generator: &generator)
+                    if length < time { (row + length).update(repeating: 0, count: time - length) }
                 }
             }
             mask = m

@@ -102,24 +102,26 @@ extension Graph {
     }
 
     /// Inverted dropout: zero each element with probability p, scale survivors by 1/(1−p).
-    /// Identity (the same node) when not training or p == 0. One `rng.nextFloat()` per element.
+    /// Identity (the same node) when not training or p == 0. Draws 16 words of `rng`
+    /// to seed the vector generator of its mask; the mask is never stored (the backward replays it).
     public func dropout(_ x: Node, p: Float, rng: inout RNG) -> Node {
         precondition(p >= 0 && p < 1, "dropout: p = \(p) must be in [0, 1)")
         guard training && p > 0 else { return x }
         let count = Graph.elementCount(shapes[x.index])
         let withGrad = needsGrad(x)
         let out = output(shape: shapes[x.index], withGrad: withGrad)
-        let mask = scratch(count)
-        let keepScale = 1 / (1 - p)
-        for i in 0..<count { mask[i] = rng.nextFloat() < p ? 0 : keepScale }
+        var generator = LaneGenerator(rng: &rng)
+        let saved = generator
         let px = values[x.index], py = values[out.index]
-        for i in 0..<count { py[i] = px[i] * mask[i] }
+        Elementwise.dropoutApply(px, into: py, count: count, p: p, generator: &generator, accumulate: false)
         flops.add(FlopConvention.dropoutForward * Double(count), .forward)
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
-            record("dropout", output: out, inputs: [x]) {
-                for i in 0..<count { dx[i] += dy[i] * mask[i] }
+            record("dropout", output: out, inputs: [x], claimsInputs: true) { [unowned self] in
+                var replay = saved
+                Elementwise.dropoutApply(dy, into: dx, count: count, p: p, generator: &replay,
+                                         accumulate: !self.claimUnwrittenGradient(x))
                 flops.add(FlopConvention.dropoutBackward * Double(count), .backward)
             }
         }

@@ -44,7 +44,6 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        TensorCore.preferFastBLASKernels()
         TensorCore.setBLASThreads(1)
         print("OpenBLAS kernels: \(TensorCore.blasCoreName)")
         var shape = BenchmarkTransformer.Shape()

@@ -24,7 +24,6 @@ struct EvalCommand: ParsableCommand {
     var dataDir: String?
 
     func run() throws {
-        TensorCore.preferFastBLASKernels()
         let trainer = Trainer(dataDirectory: dataDir)
         do {
             print(try trainer.evaluate(weightsPath: weights, settings: settings).jsonLine())

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TensorCore
 import Training
 
 @main
@@ -18,4 +19,13 @@ struct LMSweepCommand: ParsableCommand {
         subcommands: [RunCommand.self, PlanCommand.self, MergeCommand.self, ReportCommand.self, TrainCommand.self,
                       EvalCommand.self, BenchCommand.self, DataCommand.self]
     )
+
+    /// Before anything else (and before MPI starts), make sure OpenBLAS runs the kernels this
+    /// CPU supports: 0.3.21 misdetects some AVX-512 CPUs and falls back to generic kernels,
+    /// 4× slower at GEMM. Every command gets the same kernels, so every rank computes the
+    /// same bits.
+    static func main() {
+        TensorCore.preferFastBLASKernels()
+        main(nil)
+    }
 }

@@ -51,7 +51,6 @@ struct TrainCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        TensorCore.preferFastBLASKernels()
         var config: RunConfig
         if let preset {
             guard let named = Presets.config(named: preset) else {

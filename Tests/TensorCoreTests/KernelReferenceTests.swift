@@ -163,3 +163,66 @@ final class GeluKernelTests: XCTestCase {
         }
     }
 }
+
+final class DropoutTests: XCTestCase {
+    func testDropoutMaskDropsFractionPAndScalesSurvivors() {
+        let count = 200_001   // odd: the last decision uses a draw of its own
+        var mask = [Float](repeating: -1, count: count)
+        var rng = RNG(seed: 11)
+        var generator = LaneGenerator(rng: &rng)
+        Elementwise.dropoutMask(&mask, count: count, p: 0.1, generator: &generator)
+        let dropped = mask.filter { $0 == 0 }.count
+        XCTAssertEqual(Double(dropped) / Double(count), 0.1, accuracy: 0.003)   // ±4.5 standard deviations
+        XCTAssertTrue(mask.allSatisfy { $0 == 0 || $0 == 1 / Float(0.9) })
+        // Neighbouring decisions are independent: P(both dropped) ≈ p².
+        let pairs = (0..<(count - 1)).filter { mask[$0] == 0 && mask[$0 + 1] == 0 }.count
+        XCTAssertEqual(Double(pairs) / Double(count - 1), 0.01, accuracy: 0.0015)
+    }
+
+    func testLaneGeneratorMatchesScalarXoshiro128StarStar() {
+        // Reference: xoshiro128** for lane 3 computed with plain UInt32 arithmetic.
+        var seedRNG = RNG(seed: 5)
+        var generator = LaneGenerator(rng: &seedRNG)
+        var replay = RNG(seed: 5)
+        var words: [[UInt32]] = []
+        for _ in 0..<4 {
+            var lanes: [UInt32] = []
+            for _ in 0..<4 { let bits = replay.next(); lanes += [UInt32(truncatingIfNeeded: bits), UInt32(truncatingIfNeeded: bits >> 32)] }
+            words.append(lanes)
+        }
+        var (s0, s1, s2, s3) = (words[0][3], words[1][3], words[2][3], words[3][3])
+        func rotl(_ x: UInt32, _ k: UInt32) -> UInt32 { (x << k) | (x >> (32 - k)) }
+        for _ in 0..<10 {
+            let expected = rotl(s1 &* 5, 7) &* 9
+            let t = s1 << 9
+            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11)
+            XCTAssertEqual(generator.next()[3], expected)
+        }
+    }
+
+    func testDropoutIsTheIdentityInEvaluationAndSameSeedSameMask() {
+        let parameters = ParameterSet()
+        var rng = RNG(seed: 1)
+        parameters.finalize(rng: &rng)
+        let graph = Graph(parameters: parameters, training: false, flops: FlopCounter())
+        let x = graph.constant(shape: [4, 8], values: randomValues(32, seed: 2))
+        XCTAssertEqual(graph.dropout(x, p: 0.5, rng: &rng), x)
+        graph.training = true
+        var first = RNG(seed: 3), second = RNG(seed: 3)
+        XCTAssertEqual(graph.value(graph.dropout(x, p: 0.5, rng: &first)), graph.value(graph.dropout(x, p: 0.5, rng: &second)))
+    }
+}
+
+final class DropoutReplayTests: XCTestCase {
+    func testDropoutApplyUsesTheSameDecisionsAsTheStoredMask() {
+        let count = 203
+        let x = randomValues(count, seed: 8)
+        var rng = RNG(seed: 21)
+        let generator = LaneGenerator(rng: &rng)
+        var maskGenerator = generator, applyGenerator = generator
+        var mask = [Float](repeating: 0, count: count), y = [Float](repeating: 7, count: count)
+        Elementwise.dropoutMask(&mask, count: count, p: 0.3, generator: &maskGenerator)
+        Elementwise.dropoutApply(x, into: &y, count: count, p: 0.3, generator: &applyGenerator, accumulate: false)
+        for i in 0..<count { XCTAssertEqual(y[i], x[i] * mask[i]) }
+    }
+}

@@ -38,7 +38,7 @@ enum AttentionKernel {
         if measureSoftmax { softmaxNanoseconds += DispatchTime.now().uptimeNanoseconds - started }
         var mixing = UnsafePointer(probabilities)
         if let dropoutMask, let dropped {
-            for i in 0..<time * time { dropped[i] = probabilities[i] * dropoutMask[i] }
+            Elementwise.multiply(probabilities, dropoutMask, into: dropped, count: time * time, accumulate: false)
             mixing = UnsafePointer(dropped)
         }
         for start in blocks(time: time, causal: causal) {

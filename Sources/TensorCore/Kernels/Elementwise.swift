@@ -71,6 +71,61 @@ enum Elementwise {
         while i < count { dx[i] = (accumulate ? dx[i] : 0) + (y[i] > 0 ? dy[i] : 0); i += 1 }
     }
 
+    /// Inverted-dropout mask: 0 with probability p, else 1/(1−p), 8 decisions per generator step.
+    /// Each lane's word is cut to its top 24 bits u and dropped when u < round(p·2²⁴), a
+    /// probability within 3·10⁻⁸ of p; the comparison is a subtraction and a sign shift.
+    static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float, generator: inout LaneGenerator) {
+        let threshold = SIMD8<Int32>(repeating: Int32((Double(p) * 16_777_216).rounded()))
+        let keep = SIMD8<UInt32>(repeating: (1 / (1 - p)).bitPattern)
+        var i = 0
+        while i < count {
+            let uniform = unsafeBitCast(generator.next() &>> 8, to: SIMD8<Int32>.self)
+            let drop = unsafeBitCast((uniform &- threshold) &>> 31, to: SIMD8<UInt32>.self)
+            let lanes = unsafeBitCast(keep & ~drop, to: Vector8.self)
+            if i + Vector.width <= count {
+                Vector.store(lanes, mask + i)
+            } else {
+                for lane in 0..<(count - i) { mask[i + lane] = lanes[lane] }
+            }
+            i += Vector.width
+        }
+    }
+
+    /// y = x ⊙ mask with the mask drawn on the fly (`dropoutMask`'s rule, the same decisions for
+    /// the same generator state), so no mask is stored: the backward replays the generator from
+    /// its saved state. With `accumulate`, y += x ⊙ mask.
+    static func dropoutApply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, p: Float,
+                             generator: inout LaneGenerator, accumulate: Bool) {
+        let threshold = SIMD8<Int32>(repeating: Int32((Double(p) * 16_777_216).rounded()))
+        let keep = SIMD8<UInt32>(repeating: (1 / (1 - p)).bitPattern)
+        var i = 0
+        while i < count {
+            let uniform = unsafeBitCast(generator.next() &>> 8, to: SIMD8<Int32>.self)
+            let drop = unsafeBitCast((uniform &- threshold) &>> 31, to: SIMD8<UInt32>.self)
+            let mask = unsafeBitCast(keep & ~drop, to: Vector8.self)
+            if i + Vector.width <= count {
+                let product = Vector.load(x + i) * mask
+                Vector.store(accumulate ? Vector.load(y + i) + product : product, y + i)
+            } else {
+                for lane in 0..<(count - i) { y[i + lane] = (accumulate ? y[i + lane] : 0) + x[i + lane] * mask[lane] }
+            }
+            i += Vector.width
+        }
+    }
+
+    /// y = x ⊙ mask (also dropout's backward, accumulating into dx).
+    static func multiply(_ x: UnsafePointer<Float>, _ mask: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                         count: Int, accumulate: Bool) {
+        let vectorEnd = count & ~(Vector.width - 1)
+        var i = 0
+        while i < vectorEnd {
+            let product = Vector.load(x + i) * Vector.load(mask + i)
+            Vector.store(accumulate ? Vector.load(y + i) + product : product, y + i)
+            i += Vector.width
+        }
+        while i < count { y[i] = (accumulate ? y[i] : 0) + x[i] * mask[i]; i += 1 }
+    }
+
     static let geluScale: Float = (2 / Float.pi).squareRoot()
     static let geluCubic: Float = 0.044715
 
