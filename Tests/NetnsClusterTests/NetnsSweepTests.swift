@@ -132,13 +132,13 @@ final class NetnsSweepTests: XCTestCase {
     /// a single-process run is the smoke test's job; a reference run here would double the time.)
     func testHostDyingMidSweepEndsMpirunAndResumeOnSurvivorsCompletesOnce() throws {
         let spec = scratch.appendingPathComponent("dead-host.yaml").path
-        // 24 jobs (smoke.yaml's grid with seeds 0 and 1), ~13 s of work here, so that resume has
+        // 24 jobs (smoke.yaml's grid with seeds 0 and 1), ~24 s of work here, so that resume has
         // real work left. Host 3 is cut at the first record, while its rank holds a job: that
         // job can only be finished by the resume.
         try """
             name: netns-dead-host
             base: {dataset: tinyshakespeare, d_model: 32, heads: 2, ffn_width: 64, hidden_width: 64,
-                   epochs: 1, windows_per_epoch: 12288, batch_size: 32, eval_windows: 500}
+                   epochs: 1, windows_per_epoch: 49152, batch_size: 32, eval_windows: 500}
             axes:
               arch: [linear, mlp, attention, transformer]
               context: [16, 32]
