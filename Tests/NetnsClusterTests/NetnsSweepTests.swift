@@ -128,14 +128,17 @@ final class NetnsSweepTests: XCTestCase {
 
     /// A host dies mid-sweep (link silent, processes frozen): mpirun ends on its own, the journal
     /// keeps every finished record, and the same command on the two surviving hosts completes
-    /// the sweep with every job exactly once and no finished record changed.
+    /// the sweep with every job exactly once and no finished record changed. (That records match
+    /// a single-process run is the smoke test's job; a reference run here would double the time.)
     func testHostDyingMidSweepEndsMpirunAndResumeOnSurvivorsCompletesOnce() throws {
         let spec = scratch.appendingPathComponent("dead-host.yaml").path
-        // smoke.yaml with twice the jobs (two seeds) of twice the length: ~10 s on 3 ranks here.
+        // 24 jobs (smoke.yaml's grid with seeds 0 and 1), ~24 s of work here, so that resume has
+        // real work left. Host 3 is cut at the first record, while its rank holds a job: that
+        // job can only be finished by the resume.
         try """
             name: netns-dead-host
             base: {dataset: tinyshakespeare, d_model: 32, heads: 2, ffn_width: 64, hidden_width: 64,
-                   epochs: 1, windows_per_epoch: 4096, batch_size: 32, eval_windows: 500}
+                   epochs: 1, windows_per_epoch: 49152, batch_size: 32, eval_windows: 500}
             axes:
               arch: [linear, mlp, attention, transformer]
               context: [16, 32]
@@ -143,15 +146,13 @@ final class NetnsSweepTests: XCTestCase {
               seed: [0, 1]
 
             """.write(toFile: spec, atomically: true, encoding: .utf8)
-        let reference = scratch.appendingPathComponent("single").path
-        try singleProcessRun(spec, out: reference)
-        let total = try journal(reference).count
-        XCTAssertEqual(total, 24)
+        // Linear and attention have no depth axis: 4 + 8 + 4 + 8 jobs.
+        let total = 24
 
         let out = scratch.appendingPathComponent("cluster").path
         let run = try clusterRun(spec, out: out)
         defer { run.kill() }
-        XCTAssertTrue(run.wait(upTo: 60) { (try? self.journal(out).count) ?? 0 >= 3 }, "no records: \(run.stderr)")
+        XCTAssertTrue(run.wait(upTo: 60) { (try? self.journal(out).count) ?? 0 >= 1 }, "no records: \(run.stderr)")
         try cluster!.cut(host: 3)
         let cutAt = Date()
         let ended = run.wait(upTo: 45) { !run.process.isRunning }
@@ -163,7 +164,7 @@ final class NetnsSweepTests: XCTestCase {
 
         let finished = try journal(out)
         print("NetnsSweepTests: \(finished.count) of \(total) runs journaled before mpirun ended")
-        XCTAssertGreaterThanOrEqual(finished.count, 3)
+        XCTAssertGreaterThanOrEqual(finished.count, 1)
         XCTAssertLessThan(finished.count, total, "host 3 died mid-sweep")
         assertEachRecordNamesItsHost(finished)
 
@@ -184,6 +185,6 @@ final class NetnsSweepTests: XCTestCase {
         let resumedHosts = Set(complete.dropFirst(finished.count).compactMap { $0.record["host"] as? String })
         XCTAssertTrue(resumedHosts.isSubset(of: [NetnsCluster.hostName(1), NetnsCluster.hostName(2)]), "\(resumedHosts)")
         assertEachRecordNamesItsHost(complete)
-        try assertSameResults(out, as: reference, runs: total)
+        XCTAssertEqual(complete.filter { $0.record["status"] as? String == "ok" }.count, total)
     }
 }
