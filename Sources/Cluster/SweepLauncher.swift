@@ -52,6 +52,10 @@ public enum SweepLauncher {
             runner = try makeRunner()
             prepared = try PreparedSweep.prepare(specPath: specPath, output: output, retryFailed: retryFailed,
                                                  check: runner.preflight, warn: log)
+            if let communicator {
+                try StartupCheck.run(StartupCheck.requirements(prepared.plan.pending), communicator: communicator,
+                                     pollInterval: pollInterval)
+            }
         } catch {
             // Nothing has trained yet: release the workers so that every rank ends cleanly.
             for worker in 1..<max(size, 1) { try? communicator?.send(.stop, to: worker) }

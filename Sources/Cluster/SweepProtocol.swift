@@ -9,9 +9,12 @@ public protocol JobRunner: AnyObject {
     func preflight(_ config: RunConfig) throws
 }
 
-/// The coordinator/worker protocol. Workers speak first and only ever to rank 0:
+/// The coordinator/worker protocol. Before any training, rank 0 has every worker check that
+/// it can run the sweep's jobs (its data is there and fits); then workers ask for work:
 ///
-///     worker → 0   ready              "give me work" (the first message)
+///     0 → worker   check(configs)     one config per dataset the pending jobs need
+///     worker → 0   checked(problems)  "" when ready, else one "host: problem" per line
+///     worker → 0   ready              "give me work" (after a clean check)
 ///     worker → 0   record(JSON line)  a finished run; also asks for the next job
 ///     0 → worker   job(config JSON)   the largest pending job
 ///     0 → worker   stop               nothing left; finalize and exit
@@ -19,15 +22,19 @@ public protocol JobRunner: AnyObject {
 /// Records travel as the journal's own JSON line, so what rank 0 writes is byte for byte what
 /// the worker produced.
 enum SweepMessage: Equatable {
+    case check([RunConfig])
+    case checked(String)
     case ready
     case record(RunRecord)
     case job(RunConfig)
     case stop
 
-    enum Tag: Int32 { case ready = 1, record = 2, job = 3, stop = 4 }
+    enum Tag: Int32 { case ready = 1, record = 2, job = 3, stop = 4, check = 5, checked = 6 }
 
     var tag: Tag {
         switch self {
+        case .check: return .check
+        case .checked: return .checked
         case .ready: return .ready
         case .record: return .record
         case .job: return .job
@@ -38,13 +45,18 @@ enum SweepMessage: Equatable {
     var payload: [UInt8] {
         switch self {
         case .ready, .stop: return []
+        case .checked(let problems): return Array(problems.utf8)
         case .record(let record): return Array(record.jsonLine().utf8)
-        case .job(let config):
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            // A config is strings, numbers and enums: encoding cannot fail.
-            return Array(try! encoder.encode(config))
+        case .job(let config): return Self.encode(config)
+        case .check(let configs): return Self.encode(configs)
         }
+    }
+
+    private static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Configs are strings, numbers and enums: encoding cannot fail.
+        return Array(try! encoder.encode(value))
     }
 
     struct DecodeError: Error, CustomStringConvertible {
@@ -57,6 +69,8 @@ enum SweepMessage: Equatable {
         case .stop: self = .stop
         case .record: self = .record(try RunRecord.decode(jsonLine: String(decoding: payload, as: UTF8.self)))
         case .job: self = .job(try JSONDecoder().decode(RunConfig.self, from: Data(payload)))
+        case .check: self = .check(try JSONDecoder().decode([RunConfig].self, from: Data(payload)))
+        case .checked: self = .checked(String(decoding: payload, as: UTF8.self))
         case nil: throw DecodeError(description: "unknown sweep message tag \(tag)")
         }
     }

@@ -14,16 +14,19 @@ final class Worker {
     }
 
     func run() throws {
-        try communicator.send(.ready, to: 0)
         while true {
             let (envelope, payload) = try communicator.wait(from: 0, pollInterval: pollInterval)
             switch try SweepMessage(tag: envelope.tag, payload: payload) {
             case .stop:
                 return
+            case .check(let configs):
+                let problems = StartupCheck.problems(configs, runner: runner, host: communicator.processorName)
+                try communicator.send(.checked(problems.joined(separator: "\n")), to: 0)
+                if problems.isEmpty { try communicator.send(.ready, to: 0) }
             case .job(let config):
                 let record = runner.run(config, rank: communicator.rank, host: communicator.processorName)
                 try communicator.send(.record(record), to: 0)
-            case .ready, .record:
+            case .ready, .record, .checked:
                 continue
             }
         }

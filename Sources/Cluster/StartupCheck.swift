@@ -1,0 +1,57 @@
+import Foundation
+import Sweep
+import Training
+
+/// Every rank checks, before anyone trains, that it can run the sweep: its datasets are where
+/// it looks for them and each job's context fits their splits. A host without the data fails
+/// the sweep at start-up with its name and path, instead of failing every job it is handed.
+enum StartupCheck {
+    struct Failed: Error, CustomStringConvertible {
+        let problems: [String]
+        var description: String {
+            "\(problems.count) rank check(s) failed before training:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+        }
+    }
+
+    /// One config per (dataset, convention, train prefix), the one with the longest context:
+    /// if that one fits, every job on that corpus does.
+    static func requirements(_ jobs: [Job]) -> [RunConfig] {
+        var longest: [String: RunConfig] = [:]
+        for job in jobs {
+            let c = job.config
+            let key = "\(c.dataset.rawValue)/\(c.convention.rawValue)/\(c.maxTrainTokens ?? 0)"
+            if c.context > (longest[key]?.context ?? -1) { longest[key] = c }
+        }
+        return longest.keys.sorted().map { longest[$0]! }
+    }
+
+    /// The problems this rank finds, each naming its host.
+    static func problems(_ configs: [RunConfig], runner: JobRunner, host: String) -> [String] {
+        configs.compactMap { config in
+            do {
+                try runner.preflight(config)
+                return nil
+            } catch {
+                return "\(host): \(error)"
+            }
+        }
+    }
+
+    /// Rank 0's side: sends the requirements to every worker and waits for each answer.
+    /// Throws ``Failed`` listing every rank's problems if any rank has one.
+    static func run(_ configs: [RunConfig], communicator: Communicator, pollInterval: Double) throws {
+        guard communicator.size > 1, !configs.isEmpty else { return }
+        for worker in 1..<communicator.size { try communicator.send(.check(configs), to: worker) }
+        var problems: [String] = []
+        for worker in 1..<communicator.size {
+            // Each worker's answer is its first message after the check (per-pair order is kept).
+            let (envelope, payload) = try communicator.wait(from: worker, pollInterval: pollInterval)
+            guard case .checked(let text) = try SweepMessage(tag: envelope.tag, payload: payload) else {
+                problems.append("rank \(worker): answered the start-up check with a \(envelope.tag) message")
+                continue
+            }
+            problems += text.split(separator: "\n").map { "rank \(worker) on \($0)" }
+        }
+        if !problems.isEmpty { throw Failed(problems: problems) }
+    }
+}
