@@ -6,10 +6,11 @@ public struct CostModel: Sendable {
     /// Sustained training throughput of one rank with one BLAS thread, FLOP/s.
     public var flopsPerSecond: Double
 
-    /// A single-core figure for the tensor core on small models (predicted FLOPs per second,
-    /// measured on the smoke sweep); replaced by the median measured rate once a journal holds
-    /// finished runs.
-    public static let assumedFlopsPerSecond = 5e9
+    /// One core's rate on the study's shapes (d_model 128, context 128): `lmsweep bench`
+    /// measures 50–60 GFLOP/s for the four study models on one thread here. Tiny models
+    /// (d_model 32) run far below it; the median measured rate replaces this figure as soon
+    /// as a journal holds finished runs.
+    public static let assumedFlopsPerSecond = 50e9
 
     public init(flopsPerSecond: Double = CostModel.assumedFlopsPerSecond) {
         self.flopsPerSecond = flopsPerSecond

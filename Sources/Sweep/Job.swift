@@ -61,10 +61,11 @@ public struct Job: Hashable, Sendable {
         }
     }
 
-    /// ``summary`` plus `key=value` for each of `keys`.
+    /// ``summary`` plus `key=value` for each of `keys` that applies to this job's architecture.
     public func summary(with keys: [String]) -> String {
         let fields = SpecFields.json(config)
-        return ([summary] + keys.map { "\($0)=\(fields[$0] ?? "null")" }).joined(separator: " ")
+        return ([summary] + keys.compactMap { key in fields[key].flatMap { $0 == "null" ? nil : "\(key)=\($0)" } })
+            .joined(separator: " ")
     }
 
     /// Largest predicted cost first (longest-processing-time-first: the last job to start is

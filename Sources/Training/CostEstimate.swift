@@ -79,10 +79,9 @@ public enum CostEstimate {
         }
     }
 
-    /// Predicted training FLOPs of a run (forward + backward ≈ 3× forward, plus Adam's ~10 FLOPs
-    /// per parameter per step), honouring every budget in the config. Used for queue order,
-    /// plan tables and ETAs; the record's `flops_exact` is the measured truth.
-    public static func predictedTrainingFLOPs(_ config: RunConfig, vocabularySize vocab: Int) -> Double {
+    /// Optimizer steps a run takes: epochs × windows per epoch in batches, cut by `max_steps`,
+    /// the token budget and the FLOP budget (at the predicted cost per step).
+    public static func predictedSteps(_ config: RunConfig, vocabularySize vocab: Int) -> Int {
         let c = config.canonicalized()
         let stepsPerEpoch = (c.windowsPerEpoch + c.batchSize - 1) / c.batchSize
         var steps = stepsPerEpoch * c.epochs
@@ -91,14 +90,29 @@ public enum CostEstimate {
             let targetsPerStep = c.batchSize * (c.objective == .all ? c.context : 1)
             steps = min(steps, (budget + targetsPerStep - 1) / targetsPerStep)
         }
-        let params = Double(parameters(c, vocabularySize: vocab).total)
-        let perStep = 3 * forwardFLOPsPerWindow(c, vocabularySize: vocab) * Double(c.batchSize) + 10 * params
-        var training = perStep * Double(steps)
-        if let budget = c.flopBudget { training = min(training, budget) }
-        return training
+        if let budget = c.flopBudget {
+            let perStep = trainingFLOPsPerStep(c, vocabularySize: vocab)
+            steps = min(steps, Int((budget / perStep).rounded(.up)))
+        }
+        return max(steps, 1)
     }
 
-    /// Predicted evaluation FLOPs: forward passes over valid at every evaluation and over test once.
+    /// Forward + backward ≈ 3× forward over the batch, plus Adam's ~10 FLOPs per parameter.
+    static func trainingFLOPsPerStep(_ c: RunConfig, vocabularySize vocab: Int) -> Double {
+        let params = Double(parameters(c, vocabularySize: vocab).total)
+        return 3 * forwardFLOPsPerWindow(c, vocabularySize: vocab) * Double(c.batchSize) + 10 * params
+    }
+
+    /// Predicted training FLOPs of a run, honouring every budget in the config. Used for queue
+    /// order, plan tables and ETAs; the record's `flops_exact` is the measured truth.
+    public static func predictedTrainingFLOPs(_ config: RunConfig, vocabularySize vocab: Int) -> Double {
+        let c = config.canonicalized()
+        let training = trainingFLOPsPerStep(c, vocabularySize: vocab) * Double(predictedSteps(c, vocabularySize: vocab))
+        return c.flopBudget.map { min(training, $0) } ?? training
+    }
+
+    /// Predicted evaluation FLOPs: forward passes over valid at every evaluation (each epoch,
+    /// or every `eval_every` steps plus the final weights) and over test once.
     public static func predictedEvaluationFLOPs(_ config: RunConfig, vocabularySize vocab: Int) -> Double {
         let c = config.canonicalized()
         guard let sizes = PublishedSplits.tokens(c.dataset, c.convention) else { return 0 }
@@ -108,9 +122,22 @@ public enum CostEstimate {
             case .full: return Double(splitTokens) / Double(c.evalStride ?? 1)
             }
         }
-        let forward = forwardFLOPsPerWindow(c, vocabularySize: vocab)
-        let evaluations = Double(c.evalEvery == nil ? c.epochs : max(1, c.epochs))
-        return forward * (evaluations * windows(sizes.valid) + windows(sizes.test))
+        // A full-mode window scores its last `stride` positions; the head runs on each of them.
+        var forward = forwardFLOPsPerWindow(c, vocabularySize: vocab)
+        if c.evalMode == .full, c.objective == .all, c.arch == .attention || c.arch == .transformer {
+            var lastOnly = c; lastOnly.objective = .last
+            let head = 2 * Double(c.dModel) * Double(vocab)
+            forward = forwardFLOPsPerWindow(lastOnly, vocabularySize: vocab) + head * Double((c.evalStride ?? 1) - 1)
+        }
+        let steps = predictedSteps(c, vocabularySize: vocab)
+        let stepsPerEpoch = max(1, (c.windowsPerEpoch + c.batchSize - 1) / c.batchSize)
+        let evaluations: Int
+        if let every = c.evalEvery {
+            evaluations = steps / every + (steps % every == 0 ? 0 : 1)
+        } else {
+            evaluations = (steps + stepsPerEpoch - 1) / stepsPerEpoch
+        }
+        return forward * (Double(evaluations) * windows(sizes.valid) + windows(sizes.test))
     }
 }
 

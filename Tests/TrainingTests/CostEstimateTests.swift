@@ -44,4 +44,17 @@ final class CostEstimateTests: XCTestCase {
         var flopCapped = full; flopCapped.flopBudget = 1e9
         XCTAssertEqual(CostEstimate.predictedTrainingFLOPs(flopCapped, vocabularySize: 65), 1e9)
     }
+
+    /// Valid is measured every `eval_every` steps and on the final weights; test once.
+    func testPredictedEvaluationsFollowTheBudgetNotTheEpochCap() {
+        var c = config(.transformer) { $0.epochs = 1000; $0.windowsPerEpoch = 1_000_000; $0.batchSize = 32 }
+        c.flopBudget = 1e12
+        c.evalEvery = 25
+        let steps = CostEstimate.predictedSteps(c, vocabularySize: 65)
+        XCTAssertEqual(Double(steps), (1e12 / CostEstimate.trainingFLOPsPerStep(c, vocabularySize: 65)).rounded(.up))
+        let perWindow = CostEstimate.forwardFLOPsPerWindow(c, vocabularySize: 65)
+        let evaluations = Double(steps / 25 + (steps % 25 == 0 ? 0 : 1))
+        XCTAssertEqual(CostEstimate.predictedEvaluationFLOPs(c, vocabularySize: 65),
+                       perWindow * (evaluations + 1) * 10_000, accuracy: 1)  // study mode: the first 10,000 windows
+    }
 }
