@@ -79,9 +79,9 @@ public enum CostEstimate {
         }
     }
 
-    /// Optimizer steps a run takes: epochs × windows per epoch in batches, cut by `max_steps`,
-    /// the token budget and the FLOP budget (at the predicted cost per step).
-    public static func predictedSteps(_ config: RunConfig, vocabularySize vocab: Int) -> Int {
+    /// Steps the epoch, token and step limits allow: epochs × windows per epoch in batches, cut
+    /// by `max_steps` and the token budget. (A FLOP budget is only known exactly as a run goes.)
+    public static func plannedSteps(_ config: RunConfig) -> Int {
         let c = config.canonicalized()
         let stepsPerEpoch = (c.windowsPerEpoch + c.batchSize - 1) / c.batchSize
         var steps = stepsPerEpoch * c.epochs
@@ -90,6 +90,13 @@ public enum CostEstimate {
             let targetsPerStep = c.batchSize * (c.objective == .all ? c.context : 1)
             steps = min(steps, (budget + targetsPerStep - 1) / targetsPerStep)
         }
+        return max(1, steps)
+    }
+
+    /// ``plannedSteps(_:)`` further cut by the FLOP budget at the predicted cost per step.
+    public static func predictedSteps(_ config: RunConfig, vocabularySize vocab: Int) -> Int {
+        let c = config.canonicalized()
+        var steps = plannedSteps(c)
         if let budget = c.flopBudget {
             let perStep = trainingFLOPsPerStep(c, vocabularySize: vocab)
             steps = min(steps, Int((budget / perStep).rounded(.up)))

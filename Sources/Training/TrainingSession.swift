@@ -30,20 +30,8 @@ final class TrainingSession {
         model = stepper.model
         evaluator = Evaluator(model: model, objective: config.predictedPositions)
         schedule = config.schedule == .cosine
-            ? .warmupCosine(peak: Float(config.lr), warmup: config.warmupSteps, total: Self.plannedSteps(config))
+            ? .warmupCosine(peak: Float(config.lr), warmup: config.warmupSteps, total: CostEstimate.plannedSteps(config))
             : .constant(Float(config.lr))
-    }
-
-    /// Steps the epoch, token and step limits allow (a FLOP budget is only known as it runs).
-    static func plannedSteps(_ c: RunConfig) -> Int {
-        let perEpoch = (c.windowsPerEpoch + c.batchSize - 1) / c.batchSize
-        var steps = perEpoch * c.epochs
-        if let cap = c.maxSteps { steps = min(steps, cap) }
-        if let budget = c.tokenBudget {
-            let perStep = c.batchSize * (c.objective == .all ? c.context : 1)
-            steps = min(steps, (budget + perStep - 1) / perStep)
-        }
-        return max(1, steps)
     }
 
     /// Trains, evaluates and fills every result field of `record`.
@@ -60,7 +48,7 @@ final class TrainingSession {
         var trainingSeconds = 0.0
         var diverged: String? = nil
         var best: (nll: Double, eval: Int, weights: [Float])? = nil
-        let plannedSteps = Self.plannedSteps(c)
+        let plannedSteps = CostEstimate.plannedSteps(c)
         var epochLossSum = 0.0, epochLossCount = 0
 
         /// A valid evaluation: records it, keeps the best weights, reports progress.

@@ -29,13 +29,7 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sourced: [SourcedRecord]
-        do {
-            sourced = try JournalInputs.load(inputs, warn: StandardError.write)
-        } catch {
-            StandardError.write("error: \(error)")
-            throw ExitCode.failure
-        }
+        let sourced = try loadJournals(inputs)
         let merged = MergedRecords(sourced)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let journal = merged.records.map { $0.jsonLine() + "\n" }.joined()

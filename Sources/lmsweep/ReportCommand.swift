@@ -34,13 +34,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sourced: [SourcedRecord]
-        do {
-            sourced = try JournalInputs.load(inputs, warn: StandardError.write)
-        } catch {
-            StandardError.write("error: \(error)")
-            throw ExitCode.failure
-        }
+        let sourced = try loadJournals(inputs)
         let merged = MergedRecords(sourced)
         for conflict in merged.conflicts { StandardError.write("\(conflict)") }
         guard merged.conflicts.isEmpty else {
@@ -60,5 +54,15 @@ struct ReportCommand: ParsableCommand {
             return inputs[0]
         }
         return (inputs[0] as NSString).deletingLastPathComponent
+    }
+}
+
+/// The journals named on a command line, or exit 1 naming the one that cannot be read.
+func loadJournals(_ inputs: [String]) throws -> [SourcedRecord] {
+    do {
+        return try JournalInputs.load(inputs, warn: StandardError.write)
+    } catch {
+        StandardError.write("error: \(error)")
+        throw ExitCode.failure
     }
 }
