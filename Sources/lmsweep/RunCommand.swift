@@ -13,7 +13,7 @@ struct RunCommand: ParsableCommand {
         Rank 0 checks the whole spec first (every problem, with file:line), then hands out \
         jobs largest-first to whichever rank asks and trains jobs itself on a second thread. \
         Each finished record is appended to OUT/journal.jsonl (flushed and fsynced); at the \
-        end OUT/results.csv and OUT/results.md are written. Without mpirun it runs as a world \
+        end OUT/results.csv, OUT/results.md and OUT/report.md (with SVG figures) are written. Without mpirun it runs as a world \
         of one and gives the same results.
 
         Running the same command again resumes: jobs already in the journal are skipped, and \
