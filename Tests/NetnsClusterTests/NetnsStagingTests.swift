@@ -57,8 +57,17 @@ final class NetnsStagingTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let host3 = NetnsCluster.hostName(3)
         XCTAssertTrue(result.stderr.contains("rank 2 on \(host3): staged tinyshakespeare/input.txt from rank 0"), result.stderr)
-        for line in result.stderr.split(separator: "\n") where line.contains("staged") || line.contains("rank 0: sent") {
-            print("NetnsStagingTests: \(line)")
+        let stagingLines = result.stderr.split(separator: "\n").filter { $0.contains(": staged ") || $0.contains("rank 0: sent") }
+        for line in stagingLines { print("NetnsStagingTests: \(line)") }
+        // The private staging folder (on /tmp, which the test hosts share with this machine) is gone at exit.
+        let folder = stagingLines.compactMap { line -> String? in
+            guard let into = line.range(of: " into ") else { return nil }
+            return line[into.upperBound...].split(separator: " ").first.map(String.init)
+        }.first
+        XCTAssertNotNil(folder, result.stderr)
+        if let folder {
+            XCTAssertTrue(folder.contains("lmsweep-staged-"), folder)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "\(folder) left behind")
         }
         let entries = records(out)
         let ids = entries.compactMap { $0["id"] as? String }
