@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["TensorCore"]),
         .target(name: "Training", dependencies: ["TensorCore", "Corpus", "Models"]),
         .target(name: "Sweep", dependencies: ["Training", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Cluster", dependencies: ["CMPI", "Sweep", "Training"]),
+        .target(name: "Cluster", dependencies: ["CMPI", "Corpus", "Sweep", "Training"]),
         .executableTarget(name: "lmsweep", dependencies: [
             "TensorCore", "Corpus", "Models", "Training", "Sweep", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -55,7 +55,7 @@ final class Coordinator {
                     case .record(let record):
                         try accept(record, from: envelope.source)
                         try assign(to: envelope.source)
-                    case .job, .stop, .check, .checked:
+                    case .job, .stop, .check, .checked, .stageRequest, .stageFile:
                         log("rank 0: ignoring an unexpected \(message.tag) message from rank \(envelope.source)")
                     }
                 }

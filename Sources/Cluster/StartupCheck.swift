@@ -38,19 +38,39 @@ enum StartupCheck {
     }
 
     /// Rank 0's side: sends the requirements to every worker and waits for each answer.
+    /// With `staging` (rank 0's own data root under `--stage-data`), a worker may first ask for
+    /// the dataset files it lacks; rank 0 sends them, then waits for that worker's answer.
     /// Throws ``Failed`` listing every rank's problems if any rank has one.
-    static func run(_ configs: [RunConfig], communicator: Communicator, pollInterval: Double) throws {
+    static func run(_ configs: [RunConfig], communicator: Communicator, staging: DataStaging? = nil,
+                    pollInterval: Double, log: (String) -> Void = { _ in }) throws {
         guard communicator.size > 1, !configs.isEmpty else { return }
         for worker in 1..<communicator.size { try communicator.send(.check(configs), to: worker) }
         var problems: [String] = []
         for worker in 1..<communicator.size {
-            // Each worker's answer is its first message after the check (per-pair order is kept).
-            let (envelope, payload) = try communicator.wait(from: worker, pollInterval: pollInterval)
-            guard case .checked(let text) = try SweepMessage(tag: envelope.tag, payload: payload) else {
-                problems.append("rank \(worker): answered the start-up check with a \(envelope.tag) message")
-                continue
+            // Each worker's answer is its first message after the check (per-pair order is kept),
+            // or after the files it asked for.
+            answer: while true {
+                let (envelope, payload) = try communicator.wait(from: worker, pollInterval: pollInterval)
+                switch try SweepMessage(tag: envelope.tag, payload: payload) {
+                case .checked(let text):
+                    problems += text.split(separator: "\n").map { "rank \(worker) on \($0)" }
+                    break answer
+                case .stageRequest(let paths):
+                    guard let staging else {
+                        // The worker waits for files that will not come; the `.stop` after the throw ends it.
+                        problems.append("rank \(worker): asked for \(paths.joined(separator: ", ")) (--stage-data), "
+                                        + "but rank 0 runs without --stage-data")
+                        break answer
+                    }
+                    let started = Date()
+                    try DataStaging.serve(paths, from: staging.location, to: worker, communicator: communicator)
+                    log(String(format: "rank 0: sent %@ to rank %d in %.3f s", paths.joined(separator: ", "), worker,
+                               Date().timeIntervalSince(started)))
+                default:
+                    problems.append("rank \(worker): answered the start-up check with a \(envelope.tag) message")
+                    break answer
+                }
             }
-            problems += text.split(separator: "\n").map { "rank \(worker) on \($0)" }
         }
         if !problems.isEmpty { throw Failed(problems: problems) }
     }

@@ -33,16 +33,18 @@ public enum SweepLauncher {
     /// delay is noise, and 200 `MPI_Iprobe` calls a second cost well under 1% of a core.
     public static let defaultPollInterval = 0.005
 
-    /// Returns the outcome on rank 0 and nil on the other ranks.
+    /// Returns the outcome on rank 0 and nil on the other ranks. With `staging`
+    /// (`--stage-data`), workers that lack dataset files receive them from rank 0 at start-up.
     public static func run(specPath: String, output: String?, retryFailed: Bool,
-                           pollInterval: Double = defaultPollInterval,
+                           pollInterval: Double = defaultPollInterval, staging: DataStaging? = nil,
                            makeRunner: () throws -> JobRunner,
                            log: @escaping (String) -> Void) throws -> SweepOutcome? {
         let communicator = Communicator.launchedByMPI ? try Communicator() : nil
         defer { communicator?.finalize() }
         let rank = communicator?.rank ?? 0
         if let communicator, rank != 0 {
-            try Worker(communicator: communicator, runner: try makeRunner(), pollInterval: pollInterval).run()
+            try Worker(communicator: communicator, runner: try makeRunner(), staging: staging,
+                       pollInterval: pollInterval, log: log).run()
             return nil
         }
         let size = communicator?.size ?? 1
@@ -54,7 +56,7 @@ public enum SweepLauncher {
                                                  check: runner.preflight, warn: log)
             if let communicator {
                 try StartupCheck.run(StartupCheck.requirements(prepared.plan.pending), communicator: communicator,
-                                     pollInterval: pollInterval)
+                                     staging: staging, pollInterval: pollInterval, log: log)
             }
         } catch {
             // Nothing has trained yet: release the workers so that every rank ends cleanly.

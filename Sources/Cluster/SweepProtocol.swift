@@ -13,6 +13,8 @@ public protocol JobRunner: AnyObject {
 /// it can run the sweep's jobs (its data is there and fits); then workers ask for work:
 ///
 ///     0 → worker   check(configs)     one config per dataset the pending jobs need
+///     worker → 0   stageRequest(paths) with --stage-data: the dataset files it lacks (DataStaging)
+///     0 → worker   stageFile(chunk)   a piece of one of them, ≤ 4 MiB
 ///     worker → 0   checked(problems)  "" when ready, else one "host: problem" per line
 ///     worker → 0   ready              "give me work" (after a clean check)
 ///     worker → 0   record(JSON line)  a finished run; also asks for the next job
@@ -24,17 +26,21 @@ public protocol JobRunner: AnyObject {
 enum SweepMessage: Equatable {
     case check([RunConfig])
     case checked(String)
+    case stageRequest([String])
+    case stageFile(StagedChunk)
     case ready
     case record(RunRecord)
     case job(RunConfig)
     case stop
 
-    enum Tag: Int32 { case ready = 1, record = 2, job = 3, stop = 4, check = 5, checked = 6 }
+    enum Tag: Int32 { case ready = 1, record = 2, job = 3, stop = 4, check = 5, checked = 6, stageRequest = 7, stageFile = 8 }
 
     var tag: Tag {
         switch self {
         case .check: return .check
         case .checked: return .checked
+        case .stageRequest: return .stageRequest
+        case .stageFile: return .stageFile
         case .ready: return .ready
         case .record: return .record
         case .job: return .job
@@ -49,6 +55,8 @@ enum SweepMessage: Equatable {
         case .record(let record): return Array(record.jsonLine().utf8)
         case .job(let config): return Self.encode(config)
         case .check(let configs): return Self.encode(configs)
+        case .stageRequest(let paths): return Self.encode(paths)
+        case .stageFile(let chunk): return chunk.payload
         }
     }
 
@@ -71,6 +79,8 @@ enum SweepMessage: Equatable {
         case .job: self = .job(try JSONDecoder().decode(RunConfig.self, from: Data(payload)))
         case .check: self = .check(try JSONDecoder().decode([RunConfig].self, from: Data(payload)))
         case .checked: self = .checked(String(decoding: payload, as: UTF8.self))
+        case .stageRequest: self = .stageRequest(try JSONDecoder().decode([String].self, from: Data(payload)))
+        case .stageFile: self = .stageFile(try StagedChunk(payload: payload))
         case nil: throw DecodeError(description: "unknown sweep message tag \(tag)")
         }
     }

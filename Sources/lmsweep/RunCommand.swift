@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import Corpus
 import Foundation
 import Sweep
 import TensorCore
@@ -23,6 +24,7 @@ struct RunCommand: ParsableCommand {
           lmsweep run sweeps/smoke.yaml
           mpirun -np 2 lmsweep run sweeps/grid.yaml --out results/grid
           scripts/run-local.sh sweeps/grid.yaml     (all cores, root-safe flags)
+          mpirun --hostfile hosts lmsweep run sweeps/grid.yaml --stage-data   (nodes without the data)
         """)
 
     @Argument(help: "The sweep spec (YAML, or JSON), e.g. sweeps/smoke.yaml.")
@@ -40,19 +42,30 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Dataset folder (default: $LMSWEEP_DATA, then ./data).", valueName: "folder"))
     var dataDir: String?
 
+    @Flag(help: ArgumentHelp("A rank that lacks dataset files (missing, or failing their size or SHA-256) receives them from rank 0 at start-up, verified against the committed SHA-256; for clusters without a shared filesystem."))
+    var stageData = false
+
+    @Option(help: ArgumentHelp("Where --stage-data writes received files (default: $TMPDIR/lmsweep-staged-PID, removed at exit; a folder given here is kept).", valueName: "folder"))
+    var stageDir: String?
+
     @Flag(help: "Also print each run's per-epoch progress, prefixed with its rank.")
     var verbose = false
 
     func validate() throws {
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1 (got \(blasThreads))") }
+        if stageDir != nil && !stageData { throw ValidationError("--stage-dir needs --stage-data") }
     }
 
     func run() throws {
         let outcome: SweepOutcome?
         do {
+            let location = DataLocation.resolve(dataDir: dataDir)
+            let staging = stageData ? DataStaging(location: location, folder: stageDir) { staged in
+                TrainerRunner(dataLocation: staged, blasThreads: blasThreads, verbose: verbose)
+            } : nil
             outcome = try SweepLauncher.run(
-                specPath: spec, output: out, retryFailed: retryFailed,
-                makeRunner: { TrainerRunner(dataDirectory: dataDir, blasThreads: blasThreads, verbose: verbose) },
+                specPath: spec, output: out, retryFailed: retryFailed, staging: staging,
+                makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
                 log: StandardError.write)
         } catch let error as SpecValidationError {
             StandardError.write("\(error)")
@@ -83,8 +96,8 @@ final class TrainerRunner: JobRunner {
     private let trainer: Trainer
     private let verbose: Bool
 
-    init(dataDirectory: String?, blasThreads: Int, verbose: Bool) {
-        trainer = Trainer(dataDirectory: dataDirectory)
+    init(dataLocation: DataLocation, blasThreads: Int, verbose: Bool) {
+        trainer = Trainer(dataLocation: dataLocation)
         // After the Trainer, which sets its own default of one thread per rank.
         TensorCore.setBLASThreads(blasThreads)
         self.verbose = verbose
