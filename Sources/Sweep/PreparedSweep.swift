@@ -69,7 +69,9 @@ public struct ResultFiles: Sendable {
 
     public static func write(_ records: [RunRecord], to directory: String, title: String) throws -> ResultFiles {
         let tables = try ResultsTable(records).write(to: directory)
-        let report = try Report.write(records: records, to: URL(fileURLWithPath: directory), title: title)
-        return ResultFiles(csv: tables.csv, markdown: tables.markdown, report: report[0].path)
+        try Report.write(records: records, to: URL(fileURLWithPath: directory), title: title)
+        // Named like the tables: relative to the working directory when the folder was given so.
+        return ResultFiles(csv: tables.csv, markdown: tables.markdown,
+                           report: (directory as NSString).appendingPathComponent("report.md"))
     }
 }
