@@ -2,10 +2,36 @@
 // LMSweep: a distributed sweep coordinator over MPI for small language models.
 // Module layout and dependency order follow DESIGN.md: each module depends only on those above it.
 import PackageDescription
+import Foundation
+
+/// The CPU the tensor core's own kernels are compiled for (BLAS picks its kernels at run time).
+/// Default `haswell` (AVX2 + FMA: Intel since Haswell, AMD since Zen 1): the SIMD row kernels and
+/// the optimizers run 8 lanes per instruction instead of SSE's 4. `LMSWEEP_TARGET_CPU=skylake-avx512`
+/// (AVX-512), `native`, or `baseline` (no flag: any x86-64) at build time overrides it; `lmsweep`
+/// checks at start-up that the CPU has what the build assumes (see `CPUCheck`).
+let targetCPU: String? = {
+    #if arch(x86_64)
+    let requested = ProcessInfo.processInfo.environment["LMSWEEP_TARGET_CPU"] ?? "haswell"
+    return requested == "baseline" || requested.isEmpty ? nil : requested
+    #else
+    return nil
+    #endif
+}()
+
+/// What the tensor core's build assumes of the CPU, for `lmsweep`'s start-up check (compiled
+/// without `-target-cpu`, so it runs anywhere and can say what is missing instead of SIGILL).
+let cpuRequirementDefines: [SwiftSetting] = {
+    switch targetCPU {
+    case "haswell"?, "broadwell"?, "skylake"?, "znver1"?, "znver2"?, "znver3"?: return [.define("LMSWEEP_NEEDS_AVX2")]
+    case "skylake-avx512"?, "cascadelake"?, "icelake-server"?, "sapphirerapids"?, "emeraldrapids"?, "znver4"?:
+        return [.define("LMSWEEP_NEEDS_AVX2"), .define("LMSWEEP_NEEDS_AVX512")]
+    default: return []
+    }
+}()
 
 /// Kernels are written with explicit bounds reasoning; `-Ounchecked` drops the
 /// per-element overflow and bounds traps that otherwise dominate elementwise loops.
-let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"] + (targetCPU.map { ["-target-cpu", $0] } ?? []))]
 
 let package = Package(
     name: "LMSweep",
@@ -32,7 +58,7 @@ let package = Package(
         .executableTarget(name: "lmsweep", dependencies: [
             "TensorCore", "Corpus", "Models", "Training", "Sweep", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: cpuRequirementDefines),
 
         .testTarget(name: "ReportTests", dependencies: ["Sweep", "Training"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),

@@ -23,8 +23,9 @@ struct LMSweepCommand: ParsableCommand {
     /// Before anything else (and before MPI starts), make sure OpenBLAS runs the kernels this
     /// CPU supports: 0.3.21 misdetects some AVX-512 CPUs and falls back to generic kernels,
     /// 4× slower at GEMM. Every command gets the same kernels, so every rank computes the
-    /// same bits.
+    /// same bits. Before that, check the CPU has the instructions the tensor core was built for.
     static func main() {
+        CPUCheck.exitIfUnsupported()
         TensorCore.preferFastBLASKernels()
         main(nil)
     }
