@@ -42,6 +42,15 @@ extension Benchmark {
         flops.reset()
         step(nil)
         let (forwardFlops, backwardFlops, optimizerFlops) = (flops.forward, flops.backward, flops.optimizer)
+        return breakdown(steps: steps, forwardFlops: forwardFlops, backwardFlops: backwardFlops,
+                         optimizerFlops: optimizerFlops, step: step)
+    }
+
+    /// Times `steps` unprofiled steps (the fastest is the step time), then `steps` profiled ones,
+    /// keeping each op's fastest time: any model's step breakdown. `step` runs one whole training
+    /// step, attributing its ops to the profiler it is given (nil: unprofiled).
+    public static func breakdown(steps: Int, forwardFlops: Double, backwardFlops: Double, optimizerFlops: Double,
+                                 step: (OpProfiler?) -> Void) -> StepBreakdown {
         var best = Double.infinity
         for _ in 0..<steps {
             let start = DispatchTime.now().uptimeNanoseconds

@@ -36,7 +36,10 @@ public final class Adam {
 
     public func step() { step(lr: lr) }
 
-    public func step(lr: Float) {
+    /// One update of every parameter. With `zeroingGradients` the gradients are set to zero in
+    /// the same pass (the next step's zeroGrad, without another sweep over the buffer: Adam is
+    /// memory-bound on large models).
+    public func step(lr: Float, zeroingGradients: Bool = false) {
         stepCount += 1
         let t = Float(stepCount)
         let stepSize = lr / (1 - Foundation.pow(beta1, t))
@@ -45,10 +48,8 @@ public final class Adam {
         let m = firstMoment, v = secondMoment
         let (b1, b2, eps, wd) = (beta1, beta2, eps, weightDecay)
         let count = parameters.count
-        if decoupledWeightDecay && wd != 0 {
-            let decay = 1 - lr * wd
-            for i in 0..<count { p[i] *= decay }
-        }
+        // AdamW's decay p ← (1 − lr·λ)·p before the update, in the same pass; × 1 is exact otherwise.
+        let decay: Float = decoupledWeightDecay && wd != 0 ? 1 - lr * wd : 1
         let l2 = decoupledWeightDecay ? 0 : wd
         // Sixteen lanes at a time (the buffers are 64-byte aligned and do not alias); the same
         // operations in the same order per element as the scalar tail, so the bits agree.
@@ -58,8 +59,9 @@ public final class Adam {
         while i < vectorCount {
             let pp = UnsafeMutableRawPointer(p + i), gp = UnsafeMutableRawPointer(g + i)
             let mp = UnsafeMutableRawPointer(m + i), vp = UnsafeMutableRawPointer(v + i)
-            let params = pp.load(as: Lanes.self)
+            let params = pp.load(as: Lanes.self) * decay
             let grad = gp.load(as: Lanes.self) + l2 * params
+            if zeroingGradients { gp.storeBytes(of: Lanes(repeating: 0), as: Lanes.self) }
             let mi = b1 * mp.load(as: Lanes.self) + (1 - b1) * grad
             let vi = b2 * vp.load(as: Lanes.self) + (1 - b2) * grad * grad
             mp.storeBytes(of: mi, as: Lanes.self)
@@ -68,12 +70,14 @@ public final class Adam {
             i += Lanes.scalarCount
         }
         for i in vectorCount..<count {
-            let grad = g[i] + l2 * p[i]
+            let params = p[i] * decay
+            let grad = g[i] + l2 * params
+            if zeroingGradients { g[i] = 0 }
             let mi = b1 * m[i] + (1 - b1) * grad
             let vi = b2 * v[i] + (1 - b2) * grad * grad
             m[i] = mi
             v[i] = vi
-            p[i] -= stepSize * mi / (vi.squareRoot() / correction2Root + eps)
+            p[i] = params - stepSize * mi / (vi.squareRoot() / correction2Root + eps)
         }
         flops?.add((FlopConvention.adam + (wd != 0 ? FlopConvention.weightDecay : 0)) * Double(count), .optimizer)
     }

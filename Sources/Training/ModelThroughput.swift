@@ -73,4 +73,25 @@ public enum ModelThroughput {
                            gflopsPerSecond: flopsPerStep * windowsPerSecond / Double(B) / 1e9,
                            flopsPerStep: flopsPerStep)
     }
+
+    /// One model's step, op by op (fastest of `steps` profiled steps), on random windows.
+    public static func profile(_ config: RunConfig, vocabularySize: Int = 65, steps: Int = 5) -> Benchmark.StepBreakdown {
+        TensorCore.setBLASThreads(1)
+        let c = config.canonicalized()
+        let stepper = TrainingStep(config: c, vocabularySize: vocabularySize)
+        let (B, T) = (c.batchSize, c.context)
+        var rng = RNG(seed: 1)
+        let inputs = (0..<(B * T)).map { _ in Int32(rng.nextInt(below: vocabularySize)) }
+        let targets = (0..<(c.objective == .all ? B * T : B)).map { _ in Int32(rng.nextInt(below: vocabularySize)) }
+        let lr = Float(c.lr)
+        _ = stepper.step(inputs: inputs, targets: targets, windows: B, lr: lr)
+        stepper.flops.reset()
+        _ = stepper.step(inputs: inputs, targets: targets, windows: B, lr: lr)
+        let flops = stepper.flops
+        return Benchmark.breakdown(steps: steps, forwardFlops: flops.forward, backwardFlops: flops.backward,
+                                   optimizerFlops: flops.optimizer) { profiler in
+            stepper.profiler = profiler
+            _ = stepper.step(inputs: inputs, targets: targets, windows: B, lr: lr)
+        }
+    }
 }

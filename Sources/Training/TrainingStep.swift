@@ -19,6 +19,12 @@ final class TrainingStep {
     private let graph: Graph
     private let optimizer: OptimizerStep
     private var dropoutRNG: RNG
+    /// Adam zeroes the gradients in its update pass; then the next step skips its own zeroGrad.
+    private var gradientsAreZero = false
+    /// Charges each op's time, and zeroGrad's and the optimizer's, when set (`lmsweep bench --sections profile`).
+    var profiler: OpProfiler? {
+        didSet { graph.profiler = profiler }
+    }
 
     /// `config` must be canonical.
     init(config: RunConfig, vocabularySize: Int) {
@@ -34,18 +40,23 @@ final class TrainingStep {
     /// `last` objective, (windows, T) for `all`). Returns the mean loss; a non-finite loss
     /// skips backward and the update, so the caller can stop with status `diverged`.
     func step(inputs: [Int32], targets: [Int32], windows: Int, lr: Float) -> Float {
+        profiler?.mark()
         graph.reset()
-        model.parameters.zeroGrad()
+        if !gradientsAreZero { model.parameters.zeroGrad() }
+        profiler?.attribute("zeroGrad", .forward)
         let logits = model.logits(graph, tokens: inputs, batchSize: windows,
                                   predicting: config.predictedPositions, dropoutRNG: &dropoutRNG)
         let loss = graph.crossEntropy(logits, targets: targets)
         let value = graph.scalar(loss)
         guard value.isFinite else { return value }
+        gradientsAreZero = false
         graph.backward(loss)
+        profiler?.mark()
         if let clip = config.gradClip {
             _ = clipGradNorm(model.parameters, maxNorm: Float(clip), flops: flops)
         }
-        optimizer.step(lr: lr)
+        gradientsAreZero = optimizer.step(lr: lr)
+        profiler?.attribute("optimizer", .forward)
         return value
     }
 }
@@ -67,10 +78,11 @@ enum OptimizerStep {
         }
     }
 
-    func step(lr: Float) {
+    /// Updates the parameters; returns whether the gradients were zeroed in the same pass.
+    func step(lr: Float) -> Bool {
         switch self {
-        case .adam(let adam): adam.step(lr: lr)
-        case .sgd(let sgd): sgd.step(lr: lr)
+        case .adam(let adam): adam.step(lr: lr, zeroingGradients: true); return true
+        case .sgd(let sgd): sgd.step(lr: lr); return false
         }
     }
 }

@@ -13,12 +13,13 @@ struct BenchCommand: ParsableCommand {
         Build in release first (swift build -c release). Sections: ops (every op forward + backward \
         at batch 64, context 128, d_model 128, 4 heads, vocabulary 65 and 10,000), step (a 3-block \
         post-LN transformer training step, per-op time), memory (arena and resident memory over many steps), \
-        models (each model's training windows/s), data (loading and tokenizing WikiText-2, assembling \
+        models (each model's training windows/s), profile (each study model's training step op by op, \
+        not run unless asked), data (loading and tokenizing WikiText-2, assembling \
         a batch; needs the datasets: --data-dir, $LMSWEEP_DATA or ./data).
         """
     )
 
-    @Option(name: .long, help: "Sections to run, comma-separated: ops, step, memory, models, data.")
+    @Option(name: .long, help: "Sections to run, comma-separated: ops, step, memory, models, profile, data.")
     var sections: String = "ops,step,memory,models,data"
 
     @Option(name: .long, help: ArgumentHelp("Dataset folder for the data section.", valueName: "folder"))
@@ -33,11 +34,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Attention/residual dropout in the benchmark transformer.")
     var dropout: Float = 0
 
-    static let knownSections: Set<String> = ["ops", "step", "memory", "models", "data"]
+    static let knownSections: Set<String> = ["ops", "step", "memory", "models", "profile", "data"]
 
     func validate() throws {
         for section in requestedSections where !Self.knownSections.contains(section) {
-            throw ValidationError("--sections: unknown section '\(section)' (known: ops, step, memory, models, data)")
+            throw ValidationError("--sections: unknown section '\(section)' (known: ops, step, memory, models, profile, data)")
         }
         guard steps > 0 else { throw ValidationError("--steps: \(steps) must be positive") }
         guard memorySteps >= 2 else { throw ValidationError("--memory-steps: \(memorySteps) must be at least 2") }
@@ -59,6 +60,7 @@ struct BenchCommand: ParsableCommand {
             case "step": benchStep(shape)
             case "memory": benchMemory(shape)
             case "data": try benchData()
+            case "profile": ModelBench.printProfiles(steps: steps)
             default: benchModels()
             }
         }

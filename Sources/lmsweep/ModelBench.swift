@@ -1,5 +1,6 @@
 import Foundation
 import Training
+import TensorCore
 
 /// The `models` section of `lmsweep bench`: each study model's training throughput at batch 64,
 /// context 128 (`last` objective; the transformer also with `all`), beside PyTorch's figures when
@@ -16,5 +17,15 @@ enum ModelBench {
                                  m.tokensPerSecond, m.gflopsPerSecond, m.flopsPerStep / 1e6))
         }
         print()
+    }
+
+    /// Each study model's training step op by op: where the time goes beyond the GEMMs.
+    static func printProfiles(steps: Int) {
+        for (name, config) in ModelThroughput.studyCases {
+            print("== profile: \(name), \(config.objective.rawValue) objective, batch \(config.batchSize), context \(config.context), "
+                  + "dropout \(config.dropout ?? 0), \(steps) steps ==")
+            print(Benchmark.formatStep(ModelThroughput.profile(config, steps: steps)))
+            print()
+        }
     }
 }

@@ -54,6 +54,30 @@ final class OptimizerTests: XCTestCase {
                           [0.9795257289198159, -1.9755449338535145]])
     }
 
+    /// Adam and AdamW zeroing the gradients in their update pass: the same bits as the plain
+    /// step, on 37 parameters (two 16-lane vectors and a scalar tail), and every gradient 0 after.
+    func testAdamZeroingGradientsInItsPassUpdatesTheSameBitsAndLeavesZeros() {
+        for decoupled in [false, true] {
+            var values: [[Float]] = []
+            for zeroing in [false, true] {
+                let parameters = ParameterSet()
+                _ = parameters.add("w", shape: [37], initializer: .normal(std: 1))
+                var rng = RNG(seed: 4)
+                parameters.finalize(rng: &rng)
+                let adam = Adam(parameters: parameters, lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: decoupled, flops: nil)
+                var gradientRNG = RNG(seed: 5)
+                for _ in 0..<3 {
+                    parameters.flatGrads = (0..<37).map { _ in gradientRNG.nextFloat() - 0.5 }
+                    adam.step(lr: 0.01, zeroingGradients: zeroing)
+                    if zeroing { XCTAssertEqual(parameters.flatGrads, [Float](repeating: 0, count: 37)) }
+                }
+                values.append(parameters.flatValues)
+            }
+            XCTAssertEqual(values[0], values[1], "decoupled \(decoupled)")
+            XCTAssertNotEqual(values[0], [Float](repeating: 0, count: 37))
+        }
+    }
+
     func testSGDWithMomentum() {
         let parameters = twoParameters()
         let sgd = SGD(parameters: parameters, lr: 0.1, momentum: 0.9, flops: nil)
