@@ -70,34 +70,39 @@ extension Graph {
         let scoreSize = time * time
         let probabilities = scratch(slices * scoreSize)
         let useDropout = training && dropout > 0
-        var mask: UnsafeMutablePointer<Float>? = nil
-        var dropped: UnsafeMutablePointer<Float>? = nil
         let unmasked = causal ? time * (time + 1) / 2 : time * time
-        if useDropout {
-            let m = scratch(slices * scoreSize)
-            var generator = LaneGenerator(rng: &rng)
-            for s in 0..<slices {
-                for i in 0..<time {
-                    // Only the unmasked j ≤ i are drawn and read; the rest stays zero.
-                    let row = m + (s * time + i) * time
-                    let length = causal ? i + 1 : time
-                    Elementwise.dropoutMask(row, count: length, p: dropout, generator: &generator)
-                    if length < time { (row + length).update(repeating: 0, count: time - length) }
-                }
+        // Attention dropout keeps no (slices, T, T) mask: each slice's mask is drawn into one
+        // (T, T) scratch that stays in cache, and the backward replays the generator from the
+        // state saved at the slice's start. Same draws in the same order as one mask for all.
+        let mask: UnsafeMutablePointer<Float>? = useDropout ? scratch(scoreSize) : nil
+        let dropped: UnsafeMutablePointer<Float>? = useDropout ? scratch(scoreSize) : nil
+        var generator: LaneGenerator? = useDropout ? LaneGenerator(rng: &rng) : nil
+        var sliceGenerators: [LaneGenerator] = []
+        if useDropout { sliceGenerators.reserveCapacity(slices) }
+        func drawMask(_ generator: inout LaneGenerator) {
+            guard let mask else { return }
+            for i in 0..<time {
+                // Only the unmasked j ≤ i are drawn and read; the rest stays zero.
+                let row = mask + i * time
+                let length = causal ? i + 1 : time
+                Elementwise.dropoutMask(row, count: length, p: dropout, generator: &generator)
+                if length < time { (row + length).update(repeating: 0, count: time - length) }
             }
-            mask = m
-            dropped = scratch(slices * scoreSize)
         }
         let po = values[out.index]
         var softmaxNanoseconds: UInt64 = 0
         let profiling = profiler != nil
         for s in 0..<slices {
+            if var g = generator {
+                sliceGenerators.append(g)
+                drawMask(&g)
+                generator = g
+            }
             let i = layout.inputOffset(s)
             AttentionKernel.forward(q: q.0 + i, k: k.0 + i, v: v.0 + i, time: time, headDim: headDim, causal: causal,
                                     inputStride: layout.inputStride, outputStride: layout.outputStride,
                                     probabilities: probabilities + s * scoreSize,
-                                    dropoutMask: mask.map { UnsafePointer($0 + s * scoreSize) },
-                                    dropped: dropped.map { $0 + s * scoreSize },
+                                    dropoutMask: mask.map { UnsafePointer($0) }, dropped: dropped,
                                     output: po + layout.outputOffset(s), flops: flops,
                                     measureSoftmax: profiling, softmaxNanoseconds: &softmaxNanoseconds)
         }
@@ -112,11 +117,16 @@ extension Graph {
             let overwrite = claimInputGradients()
             var backwardSoftmaxNanoseconds: UInt64 = 0
             for s in 0..<slices {
+                let sliceProbabilities = probabilities + s * scoreSize
+                if let mask, let dropped {
+                    var g = sliceGenerators[s]
+                    drawMask(&g)
+                    Elementwise.multiply(sliceProbabilities, mask, into: dropped, count: scoreSize, accumulate: false)
+                }
                 let i = layout.inputOffset(s)
                 AttentionKernel.backward(q: q.0 + i, k: k.0 + i, v: v.0 + i,
-                                         probabilities: probabilities + s * scoreSize,
-                                         dropoutMask: mask.map { UnsafePointer($0 + s * scoreSize) },
-                                         dropped: dropped.map { UnsafePointer($0 + s * scoreSize) },
+                                         probabilities: sliceProbabilities,
+                                         dropoutMask: mask.map { UnsafePointer($0) }, dropped: dropped.map { UnsafePointer($0) },
                                          dOutput: dOut + layout.outputOffset(s), time: time, headDim: headDim, causal: causal,
                                          inputStride: layout.inputStride, outputStride: layout.outputStride,
                                          scratch: dScores, dq: dq.map { $0 + i }, dk: dk.map { $0 + i }, dv: dv.map { $0 + i },
@@ -147,34 +157,16 @@ extension Graph {
             }
         }
         let px = values[x.index], py = values[out.index]
-        for s in 0..<slices {
-            for t in 0..<time {
-                let row = (s * time + t) * headDim
-                let c = cosines + t * half, sn = sines + t * half
-                for i in 0..<half {
-                    let x1 = px[row + i], x2 = px[row + i + half]
-                    py[row + i] = x1 * c[i] - x2 * sn[i]
-                    py[row + i + half] = x2 * c[i] + x1 * sn[i]
-                }
-            }
-        }
+        Rotary.rotate(px, into: py, slices: slices, time: time, headDim: headDim, cosines: cosines, sines: sines, inverse: false)
         let count = slices * time * headDim
         flops.add(FlopConvention.ropeForward * Double(count), .forward)
         if withGrad {
             let dx = grads[x.index]!, dy = grads[out.index]!
             let flops = self.flops
             record("rope", output: out, inputs: [x]) {
-                for s in 0..<slices {
-                    for t in 0..<time {
-                        let row = (s * time + t) * headDim
-                        let c = cosines + t * half, sn = sines + t * half
-                        for i in 0..<half {
-                            let g1 = dy[row + i], g2 = dy[row + i + half]
-                            dx[row + i] += g1 * c[i] + g2 * sn[i]
-                            dx[row + i + half] += g2 * c[i] - g1 * sn[i]
-                        }
-                    }
-                }
+                // The transpose of a rotation is the rotation by −θ, accumulated into dx.
+                Rotary.rotate(dy, into: dx, slices: slices, time: time, headDim: headDim, cosines: cosines, sines: sines,
+                              inverse: true)
                 flops.add(FlopConvention.ropeBackward * Double(count), .backward)
             }
         }
