@@ -4,6 +4,10 @@ import Foundation
 /// The CPU tensor core: fp32 tensors, BLAS-backed ops with forward and backward side by side,
 /// reverse-mode autograd, optimizers, a seeded RNG and exact FLOP counting.
 public enum TensorCore {
+    /// Causal attention computes scores in row blocks of this many queries, block [r0, r1)
+    /// over keys 0..<r1 (the cost model predicts FLOPs from it).
+    public static var causalAttentionBlockRows: Int { AttentionKernel.causalBlock }
+
     /// Sets OpenBLAS's thread count. LMSweep runs one BLAS thread per MPI rank by default:
     /// runs are small, and parallelism across runs beats threads inside 128-wide matmuls.
     public static func setBLASThreads(_ count: Int) {

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Closed forms for what a run costs before it runs: parameter counts, the two analytic FLOP
 /// conventions of the record, and a predicted training cost the sweep uses to order its queue
@@ -62,6 +63,12 @@ public enum CostEstimate {
     /// the exact count. With the `last` objective the head runs on the last position only.
     public static func forwardFLOPsPerWindow(_ config: RunConfig, vocabularySize vocab: Int) -> Double {
         let c = config.canonicalized()
+        return forwardFLOPsPerWindow(c, vocabularySize: vocab, predicting: c.objective == .all ? c.context : 1)
+    }
+
+    /// The same with the head on the last `predicted` positions of each window (evaluation
+    /// windows score `eval_stride` of them); with one, sequence models prune their last block.
+    static func forwardFLOPsPerWindow(_ c: RunConfig, vocabularySize vocab: Int, predicting predicted: Int) -> Double {
         let d = Double(c.dModel), t = Double(c.context), v = Double(vocab)
         switch c.arch {
         case .linear:
@@ -73,9 +80,26 @@ public enum CostEstimate {
         case .attention, .transformer:
             let f = Double(c.ffnWidth ?? 4 * c.dModel), depth = Double(c.depth ?? 1)
             let projections = 2 * (4 * d * d + 2 * d * f) * t      // QKV, out, two FFN layers
-            let attention = 2 * 2 * t * t * d                         // QKᵀ and AV
-            let headPositions = c.objective == .all ? t : 1
-            return depth * (projections + attention) + 2 * d * v * headPositions
+            // QKᵀ and AV over the score cells the tensor core computes: causal row blocks skip
+            // the masked blocks above the diagonal (5/8 of T² at T = 128).
+            let attention = 2 * 2 * Double(causalScoreCells(context: c.context)) * d
+            guard predicted == 1 else { return depth * (projections + attention) + 2 * d * v * Double(predicted) }
+            // `last`: the final block projects keys and values for every position, the query
+            // (every position's under RoPE, which rotates before reading the last) and the
+            // rest of the block for the last position alone, which attends to all T keys.
+            let queries = c.positions == .rope ? t : 1
+            let lastBlock = 2 * 2 * d * d * t + 2 * d * d * queries + 2 * 2 * t * d + 2 * (d * d + 2 * d * f)
+            return (depth - 1) * (projections + attention) + lastBlock + 2 * d * v
+        }
+    }
+
+    /// Score cells (query, key) causal attention computes for one head: the tensor core works
+    /// in row blocks of queries, block [r0, r1) over keys 0..<r1.
+    public static func causalScoreCells(context: Int) -> Int {
+        let block = TensorCore.causalAttentionBlockRows
+        return stride(from: 0, to: context, by: block).reduce(0) { total, start in
+            let end = min(start + block, context)
+            return total + (end - start) * end
         }
     }
 
@@ -130,12 +154,9 @@ public enum CostEstimate {
             }
         }
         // A full-mode window scores its last `stride` positions; the head runs on each of them.
-        var forward = forwardFLOPsPerWindow(c, vocabularySize: vocab)
-        if c.evalMode == .full, c.objective == .all, c.arch == .attention || c.arch == .transformer {
-            var lastOnly = c; lastOnly.objective = .last
-            let head = 2 * Double(c.dModel) * Double(vocab)
-            forward = forwardFLOPsPerWindow(lastOnly, vocabularySize: vocab) + head * Double((c.evalStride ?? 1) - 1)
-        }
+        let sequence = c.arch == .attention || c.arch == .transformer
+        let forward = forwardFLOPsPerWindow(c, vocabularySize: vocab,
+                                            predicting: c.evalMode == .full && sequence ? c.evalStride ?? 1 : 1)
         let steps = predictedSteps(c, vocabularySize: vocab)
         let stepsPerEpoch = max(1, (c.windowsPerEpoch + c.batchSize - 1) / c.batchSize)
         let evaluations: Int
