@@ -13,13 +13,16 @@ final class Coordinator {
     private let queue: JobQueue
     private let local: LocalWorker
     private let pollInterval: Double
+    /// A progress line at least this often while jobs run, so a long job shows it is alive.
+    static let heartbeatSeconds: Double = 120
     private let log: (String) -> Void
     private var stoppedWorkers: Set<Int> = []
 
     init(communicator: Communicator?, prepared: PreparedSweep, runner: JobRunner, host: String,
          pollInterval: Double, log: @escaping (String) -> Void) {
         self.communicator = communicator
-        self.queue = JobQueue(plan: prepared.plan, journal: prepared.journal, ranks: communicator?.size ?? 1)
+        self.queue = JobQueue(plan: prepared.plan, journal: prepared.journal, ranks: communicator?.size ?? 1,
+                              cost: CostModel(calibratedFrom: prepared.existing.records))
         self.local = LocalWorker(runner: runner, host: host)
         self.pollInterval = pollInterval
         self.log = log
@@ -42,6 +45,7 @@ final class Coordinator {
                             coordinatorCPUSeconds: Self.threadCPUSeconds() - startedCPU)
         }
         local.start()
+        var lastLine = Date()
         while !(local.stopped && stoppedWorkers.count == workers) {
             var handled = false
             let finishedBefore = queue.received.count
@@ -70,7 +74,10 @@ final class Coordinator {
                 if let job = queue.next(for: 0) { local.give(.job(job)) } else { local.give(.stop) }
             }
             // After reassigning, so the line shows what each rank runs next.
-            if queue.received.count > finishedBefore { log("sweep: \(queue.progress.line())") }
+            if queue.received.count > finishedBefore || Date().timeIntervalSince(lastLine) >= Self.heartbeatSeconds {
+                log("sweep: \(queue.progress.line())")
+                lastLine = Date()
+            }
             if !handled { Thread.sleep(forTimeInterval: pollInterval) }
         }
         return queue.received

@@ -12,9 +12,9 @@ public final class JobQueue {
     /// Records received this session, in arrival order.
     public private(set) var received: [RunRecord] = []
 
-    public init(plan: Resume.Plan, journal: Journal, ranks: Int) {
+    public init(plan: Resume.Plan, journal: Journal, ranks: Int, cost: CostModel = CostModel()) {
         pending = plan.pending.sorted(by: Job.largestFirst)
-        progress = SweepProgress(plan: plan, ranks: ranks)
+        progress = SweepProgress(plan: plan, ranks: ranks, cost: cost)
         self.journal = journal
         jobsByID = Dictionary((plan.pending + plan.done).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     }

@@ -13,8 +13,12 @@ public struct SweepProgress {
     public private(set) var running: [Int: Job] = [:]
     public let ranks: Int
     public let started: Date
+    /// The cost model's rate (calibrated from the journal's runs when it has any): the ETA
+    /// until this session's first record gives a measured one.
+    public let cost: CostModel
 
-    public init(plan: Resume.Plan, ranks: Int, started: Date = Date()) {
+    public init(plan: Resume.Plan, ranks: Int, cost: CostModel = CostModel(), started: Date = Date()) {
+        self.cost = cost
         totalJobs = plan.pending.count + plan.done.count
         totalFLOPs = (plan.pending + plan.done).reduce(0) { $0 + $1.predictedFLOPs }
         doneJobs = plan.done.count
@@ -32,10 +36,14 @@ public struct SweepProgress {
         sessionFLOPs += job.predictedFLOPs
     }
 
-    /// Seconds left at this session's rate of predicted FLOPs per second; nil before the first record.
-    public func eta(now: Date = Date()) -> Double? {
-        guard sessionFLOPs > 0 else { return nil }
-        return now.timeIntervalSince(started) * (totalFLOPs - doneFLOPs) / sessionFLOPs
+    /// Seconds left at this session's rate of predicted FLOPs per second, and whether that rate
+    /// was measured; before the first record, the cost model's rate on every rank, less the
+    /// time already spent (never below zero).
+    public func eta(now: Date = Date()) -> (seconds: Double, measured: Bool) {
+        let elapsed = now.timeIntervalSince(started)
+        if sessionFLOPs > 0 { return (elapsed * (totalFLOPs - doneFLOPs) / sessionFLOPs, true) }
+        let busy = Double(max(1, min(ranks, totalJobs - doneJobs)))
+        return (max(0, cost.seconds(totalFLOPs - doneFLOPs) / busy - elapsed), false)
     }
 
     public func line(now: Date = Date()) -> String {
@@ -43,7 +51,8 @@ public struct SweepProgress {
         var parts = [
             "\(doneJobs)/\(totalJobs) jobs",
             "\(ResultsTable.sci(doneFLOPs))/\(ResultsTable.sci(totalFLOPs)) FLOPs (\(Int(percent.rounded()))%)",
-            "ETA \(eta(now: now).map(Self.duration) ?? "?")",
+            eta(now: now).measured ? "ETA \(Self.duration(eta(now: now).seconds))"
+                : "ETA ~\(Self.duration(eta(now: now).seconds)) (predicted)",
         ]
         let shown = min(ranks, 8)
         let ranksText = (0..<shown).map { rank in
