@@ -35,7 +35,7 @@ public enum SweepLauncher {
 
     /// Returns the outcome on rank 0 and nil on the other ranks. With `staging`
     /// (`--stage-data`), workers that lack dataset files receive them from rank 0 at start-up.
-    public static func run(specPath: String, output: String?, retryFailed: Bool,
+    public static func run(specPath: String, output: String?, retryFailed: Bool, shard: Shard? = nil,
                            pollInterval: Double = defaultPollInterval, staging: DataStaging? = nil,
                            makeRunner: () throws -> JobRunner,
                            log: @escaping (String) -> Void) throws -> SweepOutcome? {
@@ -52,7 +52,7 @@ public enum SweepLauncher {
         let prepared: PreparedSweep
         do {
             runner = try makeRunner()
-            prepared = try PreparedSweep.prepare(specPath: specPath, output: output, retryFailed: retryFailed,
+            prepared = try PreparedSweep.prepare(specPath: specPath, output: output, retryFailed: retryFailed, shard: shard,
                                                  check: runner.preflight, warn: log)
             if let communicator {
                 try StartupCheck.run(StartupCheck.requirements(prepared.plan.pending), communicator: communicator,
@@ -65,7 +65,8 @@ public enum SweepLauncher {
         }
         for warning in prepared.warnings { log("warning: \(warning)") }
         let plan = prepared.plan
-        log("sweep \(prepared.spec.name): \(prepared.jobs.count) jobs, \(plan.done.count) already in \(prepared.journal.path), "
+        let piece = prepared.shard.map { " (shard \($0) of \(prepared.specJobCount))" } ?? ""
+        log("sweep \(prepared.spec.name): \(prepared.jobs.count) jobs\(piece), \(plan.done.count) already in \(prepared.journal.path), "
             + "\(plan.pending.count) to run on \(size) rank\(size == 1 ? "" : "s")")
         let host = communicator?.processorName ?? ProcessInfo.processInfo.hostName
         let records: [RunRecord]

@@ -10,6 +10,9 @@ public struct PreparedSweep {
     public let existing: MergedRecords
     public let plan: Resume.Plan
     public let warnings: [String]
+    /// The piece of the sweep this folder runs, if any, and the spec's whole job count.
+    public let shard: Shard?
+    public let specJobCount: Int
 
     /// Output folder for a spec when `--out` is not given: `results/NAME`.
     public static func defaultOutput(for spec: SweepSpec) -> String { "results/\(spec.name)" }
@@ -18,15 +21,17 @@ public struct PreparedSweep {
     /// `output` and works out which jobs remain. `check` runs on every job before any
     /// training starts (the Trainer's preflight: data present, context fits); its failures
     /// are reported as spec problems at the line of the job's dataset (or of its grid).
-    public static func prepare(specPath: String, output: String?, retryFailed: Bool,
+    /// With `shard`, only that piece of the jobs (see ``Shard``).
+    public static func prepare(specPath: String, output: String?, retryFailed: Bool, shard: Shard? = nil,
                                check: ((RunConfig) throws -> Void)? = nil,
                                warn: (String) -> Void) throws -> PreparedSweep {
         let spec = try SweepSpec.load(path: specPath)
         let expansion = try Grid.expand(spec)
+        let jobs = shard?.select(expansion.jobs) ?? expansion.jobs
         if let check {
             var problems: [SpecProblem] = []
             var seen: Set<String> = []
-            for job in expansion.jobs {
+            for job in jobs {
                 do { try check(job.config) } catch {
                     let message = "\(error)"
                     guard seen.insert(message).inserted else { continue }
@@ -43,9 +48,9 @@ public struct PreparedSweep {
         let existing = MergedRecords(try Journal.load(path: journal.path, warn: warn))
         for conflict in existing.conflicts { warn("\(conflict)") }
         try journal.writeSpec(spec)
-        let plan = Resume.plan(jobs: expansion.jobs, journal: existing, retryFailed: retryFailed)
-        return PreparedSweep(spec: spec, jobs: expansion.jobs, journal: journal, existing: existing,
-                             plan: plan, warnings: expansion.warnings)
+        let plan = Resume.plan(jobs: jobs, journal: existing, retryFailed: retryFailed)
+        return PreparedSweep(spec: spec, jobs: jobs, journal: journal, existing: existing,
+                             plan: plan, warnings: expansion.warnings, shard: shard, specJobCount: expansion.jobs.count)
     }
 
     /// Regenerates `results.csv`, `results.md` and `report.md` with its figures from the

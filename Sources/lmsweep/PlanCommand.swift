@@ -23,8 +23,12 @@ struct PlanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output folder whose journal marks finished jobs (default: results/NAME).", valueName: "folder"))
     var out: String?
 
+    @Option(help: ArgumentHelp("Plan only piece K of N of the sweep, as `run --shard K/N` runs it.", valueName: "K/N"))
+    var shard: String?
+
     func validate() throws {
         guard ranks >= 1 else { throw ValidationError("--ranks must be at least 1 (got \(ranks))") }
+        if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") } }
     }
 
     func run() throws {
@@ -41,9 +45,10 @@ struct PlanCommand: ParsableCommand {
         let journalPath = Journal.journalPath(in: out ?? PreparedSweep.defaultOutput(for: sweep))
         let finished = MergedRecords(try Journal.load(path: journalPath, warn: StandardError.write)).byID
         let cost = CostModel(calibratedFrom: Array(finished.values))
-        let jobs = expansion.jobs.sorted(by: Job.largestFirst)
+        let piece = try shard.map { try Shard(parsing: $0) }
+        let jobs = (piece?.select(expansion.jobs) ?? expansion.jobs).sorted(by: Job.largestFirst)
 
-        print("sweep \(sweep.name) (\(sweep.file)): \(jobs.count) jobs")
+        print("sweep \(sweep.name) (\(sweep.file)): \(jobs.count) jobs" + (piece.map { " (shard \($0) of \(expansion.jobs.count))" } ?? ""))
         let header = ["id", "run", "params", "pred. FLOPs", "pred. time", "status"]
         var rows: [[String]] = []
         let varying = Job.varyingKeys(jobs)

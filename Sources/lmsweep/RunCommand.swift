@@ -20,11 +20,16 @@ struct RunCommand: ParsableCommand {
         Running the same command again resumes: jobs already in the journal are skipped, and \
         jobs a changed spec adds are run.
 
+        --shard K/N runs piece K of N of the sweep (the same split every time, balanced by \
+        predicted cost) into its own folder, for SLURM job arrays or machines without MPI between \
+        them; `lmsweep merge` joins the folders.
+
         Examples:
           lmsweep run sweeps/smoke.yaml
           mpirun -np 2 lmsweep run sweeps/grid.yaml --out results/grid
           scripts/run-local.sh sweeps/grid.yaml     (all cores, root-safe flags)
           mpirun --hostfile hosts lmsweep run sweeps/grid.yaml --stage-data   (nodes without the data)
+          lmsweep run sweeps/grid.yaml --shard $SLURM_ARRAY_TASK_ID/8 --out results/grid-$SLURM_ARRAY_TASK_ID
         """)
 
     @Argument(help: "The sweep spec (YAML, or JSON), e.g. sweeps/smoke.yaml.")
@@ -35,6 +40,9 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: "Run again the jobs whose journal status is failed or diverged.")
     var retryFailed = false
+
+    @Option(help: ArgumentHelp("Run only piece K of N of the sweep (balanced by predicted cost; join the pieces' folders with lmsweep merge).", valueName: "K/N"))
+    var shard: String?
 
     @Option(help: ArgumentHelp("OpenBLAS threads per rank (one rank per core wants 1).", valueName: "n"))
     var blasThreads = 1
@@ -54,6 +62,11 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1 (got \(blasThreads))") }
         if stageDir != nil && !stageData { throw ValidationError("--stage-dir needs --stage-data") }
+        if let shard { _ = try parsedShard(shard) }
+    }
+
+    func parsedShard(_ text: String) throws -> Shard {
+        do { return try Shard(parsing: text) } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
@@ -64,7 +77,7 @@ struct RunCommand: ParsableCommand {
                 TrainerRunner(dataLocation: staged, blasThreads: blasThreads, verbose: verbose)
             } : nil
             outcome = try SweepLauncher.run(
-                specPath: spec, output: out, retryFailed: retryFailed, staging: staging,
+                specPath: spec, output: out, retryFailed: retryFailed, shard: try shard.map(parsedShard), staging: staging,
                 makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
                 log: StandardError.write)
         } catch let error as SpecValidationError {

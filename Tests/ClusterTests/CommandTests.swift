@@ -47,6 +47,40 @@ final class CommandTests: XCTestCase {
         }
     }
 
+    /// A sweep run as three independent pieces (`--shard K/3`, as SLURM array tasks would),
+    /// each a world of one in its own folder, then merged: every job once, each record equal to
+    /// the single-process run's, and the merged table equal to the full run's.
+    func testShardsRunSeparatelyAndMergedEqualTheFullRun() throws {
+        let reference = try MultiRankSweepTests.referenceRecords()
+        let root = try folder("shards")
+        var pieces: [Set<String>] = []
+        for k in 1...3 {
+            let out = root + "/piece-\(k)"
+            let result = try SweepBinary.run(["run", MultiRankSweepTests.spec, "--shard", "\(k)/3", "--out", out]
+                                             + MultiRankSweepTests.dataArguments())
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stderr.contains("(shard \(k)/3 of \(reference.count))"), result.stderr)
+            let records = try Journal.load(path: Journal.journalPath(in: out)).map(\.record)
+            XCTAssertFalse(records.isEmpty)
+            for record in records {
+                XCTAssertTrue(reference[record.id].map(record.sameResult) ?? false, "run \(record.id) differs from the full run")
+            }
+            pieces.append(Set(records.map(\.id)))
+        }
+        XCTAssertEqual(pieces.reduce(0) { $0 + $1.count }, reference.count, "disjoint")
+        XCTAssertEqual(pieces.reduce(Set()) { $0.union($1) }, Set(reference.keys), "every job")
+        let merged = try SweepBinary.run(["merge"] + (1...3).map { root + "/piece-\($0)" } + ["-o", root + "/merged"])
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+        let full = reference.values.sorted { $0.id < $1.id }
+        let mergedRecords = try Journal.load(path: Journal.journalPath(in: root + "/merged")).map(\.record)
+        XCTAssertEqual(Set(mergedRecords.map(\.id)), Set(reference.keys))
+        XCTAssertEqual(ResultsTable(mergedRecords).markdown(), ResultsTable(full).markdown())
+
+        let bad = try SweepBinary.run(["run", MultiRankSweepTests.spec, "--shard", "4/3", "--out", root + "/bad"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--shard: '4/3': need 1 ≤ K ≤ N"), bad.stderr)
+    }
+
     func testMergeReportsAConflictingDuplicateWithItsSourcesAndExitsNonZero() throws {
         let reference = try MultiRankSweepTests.referenceRecords().values.sorted { $0.id < $1.id }
         let root = try folder("conflict")
