@@ -27,23 +27,44 @@ public struct SweepProgress {
         self.started = started
     }
 
-    public mutating func start(_ job: Job, on rank: Int) { running[rank] = job }
+    public mutating func start(_ job: Job, on rank: Int, now: Date = Date()) {
+        running[rank] = job
+        runningSince[rank] = now
+    }
 
-    public mutating func finish(on rank: Int) {
+    public mutating func finish(on rank: Int, now: Date = Date()) {
         guard let job = running.removeValue(forKey: rank) else { return }
+        if let since = runningSince.removeValue(forKey: rank) { sessionBusySeconds += now.timeIntervalSince(since) }
         doneJobs += 1
         doneFLOPs += job.predictedFLOPs
         sessionFLOPs += job.predictedFLOPs
     }
 
-    /// Seconds left at this session's rate of predicted FLOPs per second, and whether that rate
-    /// was measured; before the first record, the cost model's rate on every rank, less the
-    /// time already spent (never below zero).
+    /// When each running job started, and the rank-seconds the finished ones took.
+    private var runningSince: [Int: Date] = [:]
+    private var sessionBusySeconds: Double = 0
+
+    /// One rank's rate in predicted FLOPs per second, and whether it was measured: this
+    /// session's finished jobs over the time they took, else the cost model's.
+    public var rankRate: (flopsPerSecond: Double, measured: Bool) {
+        sessionFLOPs > 0 && sessionBusySeconds > 0 ? (sessionFLOPs / sessionBusySeconds, true) : (cost.flopsPerSecond, false)
+    }
+
+    /// Seconds left, and whether the rate behind it was measured. A running job is credited
+    /// with the work its rank has done at that rate (at most 95% of it), the rest is shared by
+    /// every rank, and no ETA is shorter than the longest running job's remainder.
     public func eta(now: Date = Date()) -> (seconds: Double, measured: Bool) {
-        let elapsed = now.timeIntervalSince(started)
-        if sessionFLOPs > 0 { return (elapsed * (totalFLOPs - doneFLOPs) / sessionFLOPs, true) }
+        let (rate, measured) = rankRate
+        var remaining = totalFLOPs - doneFLOPs
+        var longest = 0.0
+        for (rank, job) in running {
+            let elapsed = runningSince[rank].map { now.timeIntervalSince($0) } ?? 0
+            let credited = min(0.95 * job.predictedFLOPs, rate * elapsed)
+            remaining -= credited
+            longest = max(longest, (job.predictedFLOPs - credited) / rate)
+        }
         let busy = Double(max(1, min(ranks, totalJobs - doneJobs)))
-        return (max(0, cost.seconds(totalFLOPs - doneFLOPs) / busy - elapsed), false)
+        return (max(longest, max(0, remaining) / (rate * busy)), measured)
     }
 
     public func line(now: Date = Date()) -> String {

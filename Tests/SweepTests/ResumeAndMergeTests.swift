@@ -135,20 +135,28 @@ final class JobQueueTests: XCTestCase {
         let plan = Resume.plan(jobs: jobs, journal: MergedRecords([]), retryFailed: false)
         let start = Date(timeIntervalSince1970: 1000)
         var progress = SweepProgress(plan: plan, ranks: 2, cost: CostModel(flopsPerSecond: 1e6), started: start)
-        let first = plan.pending[0]
-        progress.start(first, on: 0)
-        progress.start(plan.pending[1], on: 1)
+        let (first, second) = (plan.pending[0], plan.pending[1])
+        progress.start(first, on: 0, now: start)
+        progress.start(second, on: 1, now: start)
         let total = jobs.reduce(0) { $0 + $1.predictedFLOPs }
-        // Before any record: the cost model's rate on both ranks, less the time spent.
+        XCTAssertGreaterThan(total / 1e6 / 2, 10)
+        // Before any record: the cost model's rate; the running jobs are credited with 1 s each.
         let predicted = progress.eta(now: start.addingTimeInterval(1))
         XCTAssertFalse(predicted.measured)
-        XCTAssertGreaterThan(total / 1e6 / 2, 10)
-        XCTAssertEqual(predicted.seconds, total / 1e6 / 2 - 1, accuracy: 1e-6)
+        let early = [first, second].map { min(0.95 * $0.predictedFLOPs, 1e6) }
+        let longest = max((first.predictedFLOPs - early[0]) / 1e6, (second.predictedFLOPs - early[1]) / 1e6)
+        XCTAssertEqual(predicted.seconds, max((total - early[0] - early[1]) / 1e6 / 2, longest), accuracy: 1e-6)
         XCTAssertTrue(progress.line(now: start.addingTimeInterval(1)).contains("ETA ~"), progress.line())
-        progress.finish(on: 0)
+        // The first job took 10 s: the measured rate is its FLOPs over 10 s, and the second job,
+        // running for 10 s too, is credited with as much work (at most 95% of its own).
+        progress.finish(on: 0, now: start.addingTimeInterval(10))
+        let rate = first.predictedFLOPs / 10
+        XCTAssertEqual(progress.rankRate.flopsPerSecond, rate, accuracy: 1e-6)
         let eta = progress.eta(now: start.addingTimeInterval(10))
         XCTAssertTrue(eta.measured)
-        XCTAssertEqual(eta.seconds, 10 * (total - first.predictedFLOPs) / first.predictedFLOPs, accuracy: 1e-6)
+        let credited = min(0.95 * second.predictedFLOPs, rate * 10)
+        let remaining = total - first.predictedFLOPs - credited
+        XCTAssertEqual(eta.seconds, max(remaining / (rate * 2), (second.predictedFLOPs - credited) / rate), accuracy: 1e-6)
         let line = progress.line(now: start.addingTimeInterval(10))
         XCTAssertTrue(line.hasPrefix("1/10 jobs | "), line)
         XCTAssertTrue(line.contains("r0: idle; r1: \(plan.pending[1].summary)"), line)
