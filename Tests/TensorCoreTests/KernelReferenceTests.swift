@@ -130,13 +130,14 @@ final class VectorKernelTests: XCTestCase {
     }
 
     /// The padded row (causal attention's): the same values as the reference over the length,
-    /// and exact zeros in the padding, for every length and a garbage-filled padding.
+    /// and exact zeros in the padding, for every length and a padding of garbage, NaN and ∞.
     func testPaddedSoftmaxRowMatchesReferenceAndZeroesItsPadding() {
         for length in 1...40 {
             let padded = (length + 7) & ~7
             let row = randomValues(length, seed: UInt64(100 + length), scale: 4)
-            var fast = row + [Float](repeating: 123.5, count: padded - length)
-            fast.withUnsafeMutableBufferPointer { Normalization.softmaxRowPadded($0.baseAddress!, length: length, padded: padded) }
+            let garbage: [Float] = [123.5, .nan, .infinity, -.infinity, 1e30, -0.0, 7, .nan]
+            var fast = row + garbage.prefix(padded - length)
+            fast.withUnsafeMutableBufferPointer { Normalization.softmaxRowPadded($0.baseAddress!, length: length) }
             for (x, y) in zip(fast, Normalization.naiveSoftmaxRow(row)) { XCTAssertEqual(x, y, accuracy: 1e-6) }
             XCTAssertEqual(Array(fast[length...]), [Float](repeating: 0, count: padded - length), "length \(length)")
         }

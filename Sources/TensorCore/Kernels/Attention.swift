@@ -50,16 +50,16 @@ enum AttentionKernel {
         }
     }
 
-    /// Row-wise softmax over j ≤ i (all j when not causal); zeros above the diagonal. A causal
-    /// row runs in whole vectors over its length rounded up to 8, the padding ending as 0.
+    /// Row-wise softmax over j ≤ i (all j when not causal); zeros above the diagonal. A row
+    /// runs in whole vectors over its length rounded up to 8, the padding ending as 0.
     @inline(__always) static func maskedSoftmax(_ scores: UnsafeMutablePointer<Float>, time: Int, causal: Bool) {
         for i in 0..<time {
             let row = scores + i * time
             let length = causal ? i + 1 : time
             let padded = (length + Vector.width - 1) & ~(Vector.width - 1)
             var written = length
-            if length < padded && padded <= time {
-                Normalization.softmaxRowPadded(row, length: length, padded: padded)
+            if padded <= time {
+                Normalization.softmaxRowPadded(row, length: length)
                 written = padded
             } else {
                 Normalization.softmaxRow(row, length: length)

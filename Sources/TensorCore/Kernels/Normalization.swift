@@ -122,20 +122,20 @@ enum Normalization {
         while j < length { row[j] *= inverse; j += 1 }
     }
 
-    /// Softmax over row[0..<length] computed in whole 8-float vectors over row[0..<padded]
-    /// (`padded` = length rounded up to 8, and the row must have room for it): no scalar tail,
-    /// which dominates the short rows of causal attention. The padding is −∞ for the maximum,
-    /// then the maximum itself (e⁰ = 1, finite) masked to 0 before the sum; it ends as 0.
-    @inline(__always) static func softmaxRowPadded(_ row: UnsafeMutablePointer<Float>, length: Int, padded: Int) {
-        for j in length..<padded { row[j] = -.infinity }
-        var maxLanes = Vector8(repeating: -.infinity)
+    /// Softmax over row[0..<length] computed in whole 8-float vectors, the row's last vector
+    /// masked by lane (−∞ for the maximum, 0 after the exp, by select, so whatever the padding
+    /// held never reaches a result): no scalar tail and no scalar stores before vector loads,
+    /// which dominated the short rows of causal attention. Writes row[0..<padded], `padded` =
+    /// length rounded up to 8 (the row must have room for it), zeros past the length.
+    @inline(__always) static func softmaxRowPadded(_ row: UnsafeMutablePointer<Float>, length: Int) {
+        let last = (length - 1) & ~(Vector.width - 1)
+        let valid = laneIndex .< SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: length - last))
+        let tail = Vector.load(row + last).replacing(with: -.infinity, where: .!valid)
+        var maxLanes = tail
         var j = 0
-        while j < padded { maxLanes = Vector.max(maxLanes, Vector.load(row + j)); j += Vector.width }
-        let maximum = Vector.max(maxLanes)
-        for j in length..<padded { row[j] = maximum }
-        let shift = Vector8(repeating: maximum)
+        while j < last { maxLanes = Vector.max(maxLanes, Vector.load(row + j)); j += Vector.width }
+        let shift = Vector8(repeating: Vector.max(maxLanes))
         var sumLanes = Vector8(repeating: 0)
-        let last = padded - Vector.width
         j = 0
         while j < last {
             let e = Vector.expNonPositive(Vector.load(row + j) - shift)
@@ -143,20 +143,16 @@ enum Normalization {
             sumLanes += e
             j += Vector.width
         }
-        let e = Vector.expNonPositive(Vector.load(row + last) - shift) * keepFirst(length - last)
+        let e = Vector.expNonPositive(tail - shift).replacing(with: 0, where: .!valid)
         Vector.store(e, row + last)
         sumLanes += e
         let inverseLanes = Vector8(repeating: 1 / Vector.sum(sumLanes))
         j = 0
-        while j < padded { Vector.store(Vector.load(row + j) * inverseLanes, row + j); j += Vector.width }
+        while j <= last { Vector.store(Vector.load(row + j) * inverseLanes, row + j); j += Vector.width }
     }
 
-    /// 1 in the first `count` lanes (1...8), 0 in the rest.
-    @inline(__always) static func keepFirst(_ count: Int) -> Vector8 {
-        var lanes = Vector8(repeating: 0)
-        for lane in 0..<count { lanes[lane] = 1 }
-        return lanes
-    }
+    /// Lane numbers 0...7, compared against a count to mask a row's last vector.
+    static let laneIndex = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
 
     /// The reference softmax row (Double, libm exp) that `softmaxRow` is tested against.
     static func naiveSoftmaxRow(_ row: [Float]) -> [Float] {

@@ -20,10 +20,13 @@ enum Vector {
         return (half[0] + half[2]) + (half[1] + half[3])
     }
 
+    /// Horizontal maximum as a tree (halves, then pairs): three dependent steps, not seven.
     @inline(__always) static func max(_ v: Vector8) -> Float {
-        var m = v[0]
-        for lane in 1..<8 { m = v[lane] > m ? v[lane] : m }
-        return m
+        let a = v.lowHalf, b = v.highHalf
+        let m0 = a[0] > b[0] ? a[0] : b[0], m1 = a[1] > b[1] ? a[1] : b[1]
+        let m2 = a[2] > b[2] ? a[2] : b[2], m3 = a[3] > b[3] ? a[3] : b[3]
+        let x = m0 > m2 ? m0 : m2, y = m1 > m3 ? m1 : m3
+        return x > y ? x : y
     }
 
     /// Lane-wise maximum written as selects: the stdlib's `pointwiseMax` is not inlined on the
