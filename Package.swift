@@ -18,8 +18,9 @@ let targetCPU: String? = {
     #endif
 }()
 
-/// What the tensor core's build assumes of the CPU, for `lmsweep`'s start-up check (compiled
-/// without `-target-cpu`, so it runs anywhere and can say what is missing instead of SIGILL).
+/// What the tensor core's build assumes of the CPU: for `lmsweep`'s start-up check (compiled
+/// without `-target-cpu`, so it runs anywhere and can say what is missing instead of SIGILL),
+/// and for the tensor core's few explicit AVX instructions (`Vector.squareRoot`).
 let cpuRequirementDefines: [SwiftSetting] = {
     switch targetCPU {
     case "haswell"?, "broadwell"?, "skylake"?, "znver1"?, "znver2"?, "znver3"?: return [.define("LMSWEEP_NEEDS_AVX2")]
@@ -49,7 +50,7 @@ let package = Package(
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
-        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings + cpuRequirementDefines),
         .target(name: "Corpus", dependencies: ["TensorCore"]),
         .target(name: "Models", dependencies: ["TensorCore"]),
         .target(name: "Training", dependencies: ["TensorCore", "Corpus", "Models"]),

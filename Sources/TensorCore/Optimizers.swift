@@ -66,7 +66,8 @@ public final class Adam {
             let vi = b2 * vp.load(as: Lanes.self) + (1 - b2) * grad * grad
             mp.storeBytes(of: mi, as: Lanes.self)
             vp.storeBytes(of: vi, as: Lanes.self)
-            pp.storeBytes(of: params - stepSize * mi / (vi.squareRoot() / correction2Root + eps), as: Lanes.self)
+            let root = Lanes(lowHalf: Vector.squareRoot(vi.lowHalf), highHalf: Vector.squareRoot(vi.highHalf))
+            pp.storeBytes(of: params - stepSize * mi / (root / correction2Root + eps), as: Lanes.self)
             i += Lanes.scalarCount
         }
         for i in vectorCount..<count {

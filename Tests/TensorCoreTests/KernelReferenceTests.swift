@@ -106,6 +106,19 @@ final class KernelReferenceTests: XCTestCase {
 
 /// The vectorised row kernels against plain scalar references.
 final class VectorKernelTests: XCTestCase {
+    /// The vector square root gives the scalar one's bits: zero, subnormals, squares, the
+    /// largest float, and a sweep across the exponent range.
+    func testVectorSquareRootEqualsScalarBitForBit() {
+        var values: [Float] = [0, .leastNonzeroMagnitude, 1e-40, .leastNormalMagnitude, 1, 2, 4, 0.25, .greatestFiniteMagnitude, .infinity]
+        var x: Float = 1e-30
+        while x < 1e30 { values.append(x); x *= 1.37 }
+        while values.count % 8 != 0 { values.append(3) }
+        for start in stride(from: 0, to: values.count, by: 8) {
+            let lanes = Vector.squareRoot(Vector8(values[start..<(start + 8)]))
+            for lane in 0..<8 { XCTAssertEqual(lanes[lane].bitPattern, values[start + lane].squareRoot().bitPattern, "√\(values[start + lane])") }
+        }
+    }
+
     func testVectorExpMatchesLibmOnNonPositiveInputsAndFlushesUnderflow() {
         var worst: Float = 0
         var x: Float = -87

@@ -78,6 +78,27 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
+    /// 37 parameters: two 16-lane blocks and a scalar tail of 5. Where two positions get the
+    /// same value, gradient and history, the vector lanes and the tail end with the same bits.
+    func testAdamVectorLanesAndScalarTailAgreeBitForBit() {
+        let parameters = ParameterSet()
+        let p = parameters.add("p", shape: [37], initializer: .zeros)
+        var rng = RNG(seed: 0)
+        parameters.finalize(rng: &rng)
+        let values = (0..<37).map { Float(($0 % 5) + 1) * 0.37 - 1 }
+        parameters.setValues(p, values)
+        let adam = Adam(parameters: parameters, lr: 0.01, weightDecay: 0.1, flops: nil)
+        for step in 0..<3 {
+            parameters.flatGrads = (0..<37).map { Float(($0 % 5) * (step + 1)) * 0.11 - 0.2 }
+            adam.step(lr: 0.01, zeroingGradients: true)
+        }
+        let out = parameters.flatValues
+        // Index i ≡ j (mod 5) started equal and saw the same gradients: 35 and 36 are in the tail.
+        for i in 0..<32 where i % 5 == 0 { XCTAssertEqual(out[i].bitPattern, out[35].bitPattern, "lane \(i) vs tail") }
+        for i in 0..<32 where i % 5 == 1 { XCTAssertEqual(out[i].bitPattern, out[36].bitPattern, "lane \(i) vs tail") }
+        XCTAssertNotEqual(out[0], values[0])
+    }
+
     func testSGDWithMomentum() {
         let parameters = twoParameters()
         let sgd = SGD(parameters: parameters, lr: 0.1, momentum: 0.9, flops: nil)
