@@ -17,8 +17,9 @@ import Training
 public struct DataStaging {
     /// Where this rank looks for the datasets; rank 0 serves files from here.
     public let location: DataLocation
-    /// Where a worker writes what it receives. nil: `$TMPDIR/lmsweep-staged-PID`, removed at
-    /// exit; a folder given here is the user's and is kept.
+    /// Where a worker writes what it receives. nil: `$TMPDIR/lmsweep-staged-HOST-PID`, removed
+    /// at exit (and by the next worker on the host, if SIGKILL left it); a folder given here is
+    /// the user's and is kept.
     public let folder: String?
     /// The runner that reads its datasets from `location` instead (the staged folder).
     public let makeRunner: (DataLocation) throws -> JobRunner
@@ -106,12 +107,39 @@ public struct DataStaging {
     /// Creates the staging folder with mode 0700 (only this user reads what is staged);
     /// returns it and whether it is ours to remove at exit.
     func makeFolder() throws -> (path: String, removeAtExit: Bool) {
-        let path = folder ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("lmsweep-staged-\(getpid())")
+        let temporary = NSTemporaryDirectory(), host = Self.hostTag
+        if folder == nil { Self.removeAbandonedFolders(in: temporary, host: host) }
+        let path = folder ?? (temporary as NSString).appendingPathComponent("\(Self.folderPrefix)\(host)-\(getpid())")
         if folder == nil { try? FileManager.default.removeItem(atPath: path) }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
         return (path, folder == nil)
+    }
+
+    static let folderPrefix = "lmsweep-staged-"
+
+    /// This host's name as it may appear in a folder name (no '/' or '-' inside it, so the
+    /// PID after the last '-' parses back).
+    static var hostTag: String {
+        String(ProcessInfo.processInfo.hostName.map { $0 == "/" || $0 == "-" ? "_" : $0 })
+    }
+
+    /// Removes the default staging folders of `host` whose process is gone: a worker killed
+    /// with SIGKILL never ran its exit handler. Folders of other hosts (a `$TMPDIR` shared
+    /// between nodes) and of live processes are left alone. Returns the names removed.
+    @discardableResult
+    static func removeAbandonedFolders(in directory: String, host: String,
+                                       isAlive: (pid_t) -> Bool = { kill($0, 0) == 0 || errno != ESRCH }) -> [String] {
+        let prefix = folderPrefix + host + "-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var removed: [String] = []
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count)), pid > 0, !isAlive(pid) else { continue }
+            let path = (directory as NSString).appendingPathComponent(name)
+            if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(name) }
+        }
+        return removed
     }
 
     // MARK: rank 0 side

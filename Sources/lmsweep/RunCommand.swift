@@ -53,7 +53,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("A rank that lacks dataset files (missing, or failing their size or SHA-256) receives them from rank 0 at start-up, verified against the committed SHA-256; for clusters without a shared filesystem."))
     var stageData = false
 
-    @Option(help: ArgumentHelp("Where --stage-data writes received files (default: $TMPDIR/lmsweep-staged-PID, removed at exit; a folder given here is kept).", valueName: "folder"))
+    @Option(help: ArgumentHelp("Where --stage-data writes received files (default: $TMPDIR/lmsweep-staged-HOST-PID, removed at exit; a folder given here is kept).", valueName: "folder"))
     var stageDir: String?
 
     @Flag(help: "Also print each run's per-epoch progress, prefixed with its rank.")

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Cluster
 import Sweep
 import Training
 import XCTest
@@ -97,6 +98,9 @@ final class StageDataTests: XCTestCase {
         // Both ranks inherit mpirun's environment: the default staging folder goes under `temporary`.
         setenv("TMPDIR", temporary + "/", 1)
         defer { unsetenv("TMPDIR") }
+        // What a worker killed with SIGKILL on this host leaves (its PID is gone): removed too.
+        let abandoned = temporary + "/" + DataStaging.folderPrefix + DataStaging.hostTag + "-\(Int32.max)"
+        try FileManager.default.createDirectory(atPath: abandoned + "/tinyshakespeare", withIntermediateDirectories: true)
         let result = try sweep(try oneJobSpec(), out: out, rank0: ["--data-dir", data, "--stage-data"],
                                rank1: ["--data-dir", damaged, "--stage-data"])
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -104,7 +108,19 @@ final class StageDataTests: XCTestCase {
                       result.stderr)
         XCTAssertEqual(try Journal.load(path: Journal.journalPath(in: out)).map(\.record).map(\.status), [.ok])
         let left = try FileManager.default.contentsOfDirectory(atPath: temporary).filter { $0.hasPrefix("lmsweep-staged-") }
-        XCTAssertEqual(left, [], "the private staging folder is removed at exit")
+        XCTAssertEqual(left, [], "the private staging folder is removed at exit, and the abandoned one at start")
+    }
+
+    /// Only this host's default folders whose process is gone: not a live process's, not
+    /// another host's (a `$TMPDIR` shared between nodes), not a user's folder of another name.
+    func testOnlyThisHostsFoldersOfDeadProcessesAreRemoved() throws {
+        let names = ["lmsweep-staged-here-\(Int32.max)", "lmsweep-staged-here-\(getpid())", "lmsweep-staged-there-\(Int32.max)",
+                     "lmsweep-staged-here-x", "lmsweep-staged-here-\(Int32.max)-mine", "results"]
+        for name in names { try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true) }
+        let removed = DataStaging.removeAbandonedFolders(in: root, host: "here")
+        XCTAssertEqual(removed, ["lmsweep-staged-here-\(Int32.max)"])
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: root)), Set(names.dropFirst()))
+        XCTAssertFalse(DataStaging.hostTag.contains("-"), "the PID after the last '-' must parse back")
     }
 
     /// PTB's train split (5.1 MB) travels in two chunks; the split rank 1 has is not sent but
