@@ -151,8 +151,9 @@ enum Normalization {
         while j <= last { Vector.store(Vector.load(row + j) * inverseLanes, row + j); j += Vector.width }
     }
 
-    /// Lane numbers 0...7, compared against a count to mask a row's last vector.
-    static let laneIndex = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    /// Lane numbers 0...7, compared against a count to mask a row's last vector. A literal,
+    /// not a stored `static let`: a global's lazy initialisation check is a call per row.
+    @inline(__always) static var laneIndex: SIMD8<Int32> { SIMD8(0, 1, 2, 3, 4, 5, 6, 7) }
 
     /// The reference softmax row (Double, libm exp) that `softmaxRow` is tested against.
     static func naiveSoftmaxRow(_ row: [Float]) -> [Float] {
