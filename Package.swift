@@ -22,10 +22,19 @@ let targetCPU: String? = {
 /// without `-target-cpu`, so it runs anywhere and can say what is missing instead of SIGILL),
 /// and for the tensor core's few explicit AVX instructions (`Vector.squareRoot`).
 let cpuRequirementDefines: [SwiftSetting] = {
+    let avx2: [SwiftSetting] = [.define("LMSWEEP_NEEDS_AVX2")]
+    let avx512 = avx2 + [.define("LMSWEEP_NEEDS_AVX512")]
     switch targetCPU {
-    case "haswell"?, "broadwell"?, "skylake"?, "znver1"?, "znver2"?, "znver3"?: return [.define("LMSWEEP_NEEDS_AVX2")]
-    case "skylake-avx512"?, "cascadelake"?, "icelake-server"?, "sapphirerapids"?, "emeraldrapids"?, "znver4"?:
-        return [.define("LMSWEEP_NEEDS_AVX2"), .define("LMSWEEP_NEEDS_AVX512")]
+    case "haswell"?, "broadwell"?, "skylake"?, "alderlake"?, "znver1"?, "znver2"?, "znver3"?: return avx2
+    case "skylake-avx512"?, "cascadelake"?, "icelake-server"?, "icelake-client"?, "tigerlake"?, "sapphirerapids"?,
+         "emeraldrapids"?, "graniterapids"?, "znver4"?, "znver5"?:
+        return avx512
+    case "native"?:
+        // This machine's flags, as LLVM's `native` will see them.
+        let flags = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+            .split(separator: "\n").first { $0.hasPrefix("flags") }.map { Set($0.split(separator: " ").map(String.init)) } ?? []
+        guard flags.contains("avx2") && flags.contains("fma") else { return [] }
+        return flags.contains("avx512f") ? avx512 : avx2
     default: return []
     }
 }()
