@@ -17,6 +17,27 @@ public enum TensorCore {
     /// The kernel family OpenBLAS chose when it loaded ("SkylakeX", "Haswell", "Prescott", ...).
     public static var blasCoreName: String { String(cString: openblas_get_corename()) }
 
+    /// `openblas_get_config()`: version, build options and the chosen core, one line.
+    public static var blasConfig: String {
+        String(cString: openblas_get_config()).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The instruction set the tensor core's own kernels (softmax, LayerNorm, dropout, Adam, the
+    /// loss) were compiled for: `LMSWEEP_TARGET_CPU` at build time (see Package.swift).
+    public static var kernelISA: String {
+        #if LMSWEEP_NEEDS_AVX512
+        return "avx512"
+        #elseif LMSWEEP_NEEDS_AVX2
+        return "avx2+fma"
+        #elseif arch(x86_64)
+        return "x86-64"
+        #elseif arch(arm64)
+        return "arm64"
+        #else
+        return "generic"
+        #endif
+    }
+
     /// OpenBLAS's generic fallbacks: what a DYNAMIC_ARCH build picks on a CPU it does not recognise.
     static let genericBLASCores: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom",
                                                 "katmai", "coppermine", "northwood", "banias", "athlon", "opteron"]

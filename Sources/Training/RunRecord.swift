@@ -52,6 +52,9 @@ public struct RunRecord: Codable, Hashable, Sendable {
     public var version: String
     /// ISO 8601 time the run finished.
     public var finishedAt: String
+    /// How the process that ran it rounds (``Numerics``); nil in records written before
+    /// numerics were recorded.
+    public var numerics: Numerics?
 
     enum CodingKeys: String, CodingKey {
         case id, config, status, error
@@ -64,7 +67,7 @@ public struct RunRecord: Codable, Hashable, Sendable {
         case testNLL = "test_nll", bitsPerChar = "bits_per_char", perplexity
         case seed, wallSeconds = "wall_seconds", tokensPerSecond = "tokens_per_second"
         case gflopsPerSecond = "gflops_per_second", rank, host, version
-        case finishedAt = "finished_at"
+        case finishedAt = "finished_at", numerics
     }
 
     public init(id: String, config: RunConfig, status: Status, error: String? = nil,
@@ -76,7 +79,7 @@ public struct RunRecord: Codable, Hashable, Sendable {
                 testNLL: Double? = nil, bitsPerChar: Double? = nil, perplexity: Double? = nil,
                 seed: UInt64, wallSeconds: Double = 0, tokensPerSecond: Double = 0,
                 gflopsPerSecond: Double = 0, rank: Int = 0, host: String = "",
-                version: String = LMSweepVersion.current, finishedAt: String = "") {
+                version: String = LMSweepVersion.current, finishedAt: String = "", numerics: Numerics? = nil) {
         self.id = id; self.config = config; self.status = status; self.error = error
         self.paramsTotal = paramsTotal; self.paramsNonEmbedding = paramsNonEmbedding
         self.flopsStudy = flopsStudy; self.flops6N = flops6N; self.flopsExact = flopsExact
@@ -87,14 +90,14 @@ public struct RunRecord: Codable, Hashable, Sendable {
         self.testNLL = testNLL; self.bitsPerChar = bitsPerChar; self.perplexity = perplexity
         self.seed = seed; self.wallSeconds = wallSeconds; self.tokensPerSecond = tokensPerSecond
         self.gflopsPerSecond = gflopsPerSecond; self.rank = rank; self.host = host
-        self.version = version; self.finishedAt = finishedAt
+        self.version = version; self.finishedAt = finishedAt; self.numerics = numerics
     }
 
-    /// This record with its provenance (rank, host, timings, finish time) blanked.
+    /// This record with its provenance (rank, host, timings, finish time, numerics) blanked.
     public var resultOnly: RunRecord {
         var r = self
         r.wallSeconds = 0; r.tokensPerSecond = 0; r.gflopsPerSecond = 0
-        r.rank = 0; r.host = ""; r.finishedAt = ""; r.version = ""
+        r.rank = 0; r.host = ""; r.finishedAt = ""; r.version = ""; r.numerics = nil
         return r
     }
 

@@ -39,7 +39,7 @@ public final class Trainer {
         let started = Date()
         let canonical = config.canonicalized()
         var record = RunRecord(id: config.id, config: canonical, status: .ok, seed: canonical.seed,
-                               rank: rank, host: host)
+                               rank: rank, host: host, numerics: Numerics.thisProcess)
         do {
             let prepared = try prepare(config)
             let session = TrainingSession(config: canonical, corpus: prepared.corpus,
