@@ -9,10 +9,17 @@ struct MergeCommand: ParsableCommand {
         abstract: "Merge the journals of partial sweeps into one journal and one results table.",
         discussion: """
         Each input is a sweep output folder (its journal.jsonl) or a journal file. Records of \
-        the same run with the same results collapse; a finished record replaces a failed one; \
-        records of the same run with different results are conflicts: each is reported with \
-        the file:line it came from, all versions go to OUT/conflicts.jsonl, the first is kept, \
-        and the command exits with status 1.
+        the same run with the same results collapse; a finished record replaces a failed one.
+
+        Records of the same run with different results are told apart by their numerics (the \
+        fingerprint every record carries, see `lmsweep numerics`):
+          numeric variant   different fingerprints: rounding, not a disagreement. Exit 0; the \
+        size of the difference is reported, every version goes to OUT/variants.jsonl, and the \
+        version kept is the one computed under the numerics most runs of the merge share (ties: \
+        the smallest fingerprint), whatever the order of the inputs.
+          conflict          the same fingerprint, or records written before numerics were \
+        recorded: each is reported with the file:line it came from, all versions go to \
+        OUT/conflicts.jsonl, the first is kept, and the command exits with status 1.
 
         Example:
           lmsweep merge results/grid-node1 results/grid-node2 -o results/grid
@@ -38,13 +45,31 @@ struct MergeCommand: ParsableCommand {
         for note in merged.superseded {
             StandardError.write("note: \(note.source): \(note.record.status.rawValue) run \(note.record.id) superseded by a finished record")
         }
-        print("merged \(sourced.count) records from \(inputs.count) journals into \(merged.records.count) runs")
+        let variantsPath = (output as NSString).appendingPathComponent("variants.jsonl")
+        let conflictsPath = (output as NSString).appendingPathComponent("conflicts.jsonl")
+        // Files of an earlier merge into this folder would describe records no longer there.
+        for stale in [variantsPath, conflictsPath] where FileManager.default.fileExists(atPath: stale) {
+            try FileManager.default.removeItem(atPath: stale)
+        }
+        let variantNote = merged.variants.isEmpty ? "" : ", \(merged.variants.count) with numeric variants"
+        print("merged \(sourced.count) records from \(inputs.count) journals into \(merged.records.count) runs\(variantNote)")
         print("journal: \(Journal.journalPath(in: output))")
         print("results: \(paths.csv)")
         print("results: \(paths.markdown)")
         print("report:  \(paths.report)")
+        if !merged.variants.isEmpty {
+            let lines = merged.variants.flatMap(\.versions).map { $0.record.jsonLine() + "\n" }.joined()
+            try lines.write(toFile: variantsPath, atomically: true, encoding: .utf8)
+            let shown = 10
+            for variant in merged.variants.prefix(shown) { StandardError.write("note: \(variant)") }
+            if merged.variants.count > shown { StandardError.write("note: ... and \(merged.variants.count - shown) more") }
+            let largest = merged.variants.max { $0.nllDifference < $1.nllDifference }!
+            StandardError.write(String(format: "note: %d run(s) finished under different numerics (rounding, not conflicts); "
+                                       + "NLL differs by at most %.3g (run %@); kept: the most shared numerics; "
+                                       + "every version is in %@", merged.variants.count, largest.nllDifference,
+                                       largest.id, variantsPath))
+        }
         guard merged.conflicts.isEmpty else {
-            let conflictsPath = (output as NSString).appendingPathComponent("conflicts.jsonl")
             let lines = merged.conflicts.flatMap(\.versions).map { $0.record.jsonLine() + "\n" }.joined()
             try lines.write(toFile: conflictsPath, atomically: true, encoding: .utf8)
             for conflict in merged.conflicts { StandardError.write("\(conflict)") }

@@ -62,3 +62,19 @@ func smallGridJobs() throws -> [Job] {
     let path = writeFile(smallGridSpec, named: "small.yaml", in: dir)
     return try Grid.expand(SweepSpec.load(path: path)).jobs
 }
+
+/// Numerics with a given fingerprint and OpenBLAS core, the other facts fixed.
+func syntheticNumerics(_ fingerprint: String, core: String = "Haswell") -> Numerics {
+    Numerics(fingerprint: fingerprint, cpu: "Test CPU", blasCore: core,
+             blasConfig: "OpenBLAS 0.3.21 DYNAMIC_ARCH \(core) MAX_THREADS=64", kernelISA: "avx2+fma",
+             version: "0.1.0", buildID: "abc", blasEnvironment: ["OPENBLAS_CORETYPE": core])
+}
+
+extension RunRecord {
+    /// This record as computed under `numerics`.
+    func under(_ numerics: Numerics?) -> RunRecord {
+        var record = self
+        record.numerics = numerics
+        return record
+    }
+}
