@@ -37,14 +37,20 @@ enum StartupCheck {
         }
     }
 
-    /// Rank 0's side: sends the requirements to every worker and waits for each answer.
+    /// Rank 0's side: sends the requirements to every worker (even none: the check is also
+    /// the numerics handshake, and the one every worker waits for) and waits for each answer.
     /// With `staging` (rank 0's own data root under `--stage-data`), a worker may first ask for
     /// the dataset files it lacks; rank 0 sends them, then waits for that worker's answer.
-    /// Throws ``Failed`` listing every rank's problems if any rank has one.
+    /// Throws ``Failed`` listing every rank's problems if any rank has one, then
+    /// ``NumericsCheck`` if the ranks' numerics differ and `allowMixedNumerics` is false.
+    /// Returns every rank's numerics, rank 0's first.
+    @discardableResult
     static func run(_ configs: [RunConfig], communicator: Communicator, staging: DataStaging? = nil,
-                    pollInterval: Double, log: (String) -> Void = { _ in }) throws {
-        guard communicator.size > 1, !configs.isEmpty else { return }
+                    allowMixedNumerics: Bool = false, pollInterval: Double,
+                    log: (String) -> Void = { _ in }) throws -> NumericsCheck {
         for worker in 1..<communicator.size { try communicator.send(.check(configs), to: worker) }
+        // While the workers run theirs.
+        var ranks = [RankNumerics(rank: 0, host: communicator.processorName, numerics: Numerics.thisProcess)]
         var problems: [String] = []
         for worker in 1..<communicator.size {
             // Each worker's answer is its first message after the check (per-pair order is kept),
@@ -52,8 +58,9 @@ enum StartupCheck {
             answer: while true {
                 let (envelope, payload) = try communicator.wait(from: worker, pollInterval: pollInterval)
                 switch try SweepMessage(tag: envelope.tag, payload: payload) {
-                case .checked(let text):
-                    problems += text.split(separator: "\n").map { "rank \(worker) on \($0)" }
+                case .checked(let report):
+                    problems += report.problems.map { "rank \(worker) on \($0)" }
+                    ranks.append(RankNumerics(rank: worker, host: report.host, numerics: report.numerics))
                     break answer
                 case .stageRequest(let paths):
                     guard let staging else {
@@ -72,6 +79,12 @@ enum StartupCheck {
                 }
             }
         }
+        let numerics = NumericsCheck(ranks)
         if !problems.isEmpty { throw Failed(problems: problems) }
+        if !numerics.agrees {
+            guard allowMixedNumerics else { throw numerics }
+            log("warning: --allow-mixed-numerics: running anyway, each record keeps its numerics; \(numerics.summary)")
+        }
+        return numerics
     }
 }

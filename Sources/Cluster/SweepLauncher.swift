@@ -35,8 +35,12 @@ public enum SweepLauncher {
 
     /// Returns the outcome on rank 0 and nil on the other ranks. With `staging`
     /// (`--stage-data`), workers that lack dataset files receive them from rank 0 at start-up.
+    /// Before any training every rank measures its numerics; ranks that differ, or a journal
+    /// whose records were computed under other numerics, stop the sweep unless
+    /// `allowMixedNumerics`.
     public static func run(specPath: String, output: String?, retryFailed: Bool, shard: Shard? = nil,
                            pollInterval: Double = defaultPollInterval, staging: DataStaging? = nil,
+                           allowMixedNumerics: Bool = false,
                            makeRunner: () throws -> JobRunner,
                            log: @escaping (String) -> Void) throws -> SweepOutcome? {
         let communicator = Communicator.launchedByMPI ? try Communicator() : nil
@@ -50,13 +54,22 @@ public enum SweepLauncher {
         let size = communicator?.size ?? 1
         let runner: JobRunner
         let prepared: PreparedSweep
+        var session: [Numerics] = []
         do {
             runner = try makeRunner()
+            // After the runner set the BLAS threads the runs will use.
+            session = [Numerics.thisProcess]
             prepared = try PreparedSweep.prepare(specPath: specPath, output: output, retryFailed: retryFailed, shard: shard,
                                                  check: runner.preflight, warn: log)
-            if let communicator {
-                try StartupCheck.run(StartupCheck.requirements(prepared.plan.pending), communicator: communicator,
-                                     staging: staging, pollInterval: pollInterval, log: log)
+            if let communicator, size > 1 {
+                let check = try StartupCheck.run(StartupCheck.requirements(prepared.plan.pending), communicator: communicator,
+                                                 staging: staging, allowMixedNumerics: allowMixedNumerics,
+                                                 pollInterval: pollInterval, log: log)
+                session = check.groups.map { $0[0].numerics }
+            }
+            if let mismatch = prepared.numericsMismatch(session: session) {
+                guard allowMixedNumerics else { throw mismatch }
+                log("warning: --allow-mixed-numerics: \(mismatch.description.split(separator: "\n").dropLast().joined(separator: "\n"))")
             }
         } catch {
             // Nothing has trained yet: release the workers so that every rank ends cleanly.
@@ -68,6 +81,10 @@ public enum SweepLauncher {
         let piece = prepared.shard.map { " (shard \($0) of \(prepared.specJobCount))" } ?? ""
         log("sweep \(prepared.spec.name): \(prepared.jobs.count) jobs\(piece), \(plan.done.count) already in \(prepared.journal.path), "
             + "\(plan.pending.count) to run on \(size) rank\(size == 1 ? "" : "s")")
+        let own = Numerics.measured
+        log(String(format: "numerics: fingerprint %@%@ (OpenBLAS %@, own kernels %@; canary %.0f ms on rank 0)",
+                   session.map(\.fingerprint).joined(separator: ", "), session.count > 1 ? " (mixed)" : size > 1 ? " on every rank" : "",
+                   own.numerics.blasCore, own.numerics.kernelISA, own.canarySeconds * 1000))
         let host = communicator?.processorName ?? ProcessInfo.processInfo.hostName
         let records: [RunRecord]
         let coordinator = Coordinator(communicator: communicator, prepared: prepared, runner: runner, host: host,

@@ -10,12 +10,13 @@ public protocol JobRunner: AnyObject {
 }
 
 /// The coordinator/worker protocol. Before any training, rank 0 has every worker check that
-/// it can run the sweep's jobs (its data is there and fits); then workers ask for work:
+/// it can run the sweep's jobs (its data is there and fits) and measure its numerics (the
+/// canary); then workers ask for work:
 ///
-///     0 → worker   check(configs)     one config per dataset the pending jobs need
+///     0 → worker   check(configs)     one config per dataset the pending jobs need (maybe none)
 ///     worker → 0   stageRequest(paths) with --stage-data: the dataset files it lacks (DataStaging)
 ///     0 → worker   stageFile(chunk)   a piece of one of them, ≤ 4 MiB
-///     worker → 0   checked(problems)  "" when ready, else one "host: problem" per line
+///     worker → 0   checked(report)    its host, its numerics, one "host: problem" per problem
 ///     worker → 0   ready              "give me work" (after a clean check)
 ///     worker → 0   record(JSON line)  a finished run; also asks for the next job
 ///     0 → worker   job(config JSON)   the largest pending job
@@ -25,7 +26,7 @@ public protocol JobRunner: AnyObject {
 /// the worker produced.
 enum SweepMessage: Equatable {
     case check([RunConfig])
-    case checked(String)
+    case checked(CheckReport)
     case stageRequest([String])
     case stageFile(StagedChunk)
     case ready
@@ -51,7 +52,7 @@ enum SweepMessage: Equatable {
     var payload: [UInt8] {
         switch self {
         case .ready, .stop: return []
-        case .checked(let problems): return Array(problems.utf8)
+        case .checked(let report): return Self.encode(report)
         case .record(let record): return Array(record.jsonLine().utf8)
         case .job(let config): return Self.encode(config)
         case .check(let configs): return Self.encode(configs)
@@ -63,7 +64,7 @@ enum SweepMessage: Equatable {
     private static func encode<T: Encodable>(_ value: T) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        // Configs are strings, numbers and enums: encoding cannot fail.
+        // Configs and reports are strings, numbers and enums: encoding cannot fail.
         return Array(try! encoder.encode(value))
     }
 
@@ -78,12 +79,20 @@ enum SweepMessage: Equatable {
         case .record: self = .record(try RunRecord.decode(jsonLine: String(decoding: payload, as: UTF8.self)))
         case .job: self = .job(try JSONDecoder().decode(RunConfig.self, from: Data(payload)))
         case .check: self = .check(try JSONDecoder().decode([RunConfig].self, from: Data(payload)))
-        case .checked: self = .checked(String(decoding: payload, as: UTF8.self))
+        case .checked: self = .checked(try JSONDecoder().decode(CheckReport.self, from: Data(payload)))
         case .stageRequest: self = .stageRequest(try JSONDecoder().decode([String].self, from: Data(payload)))
         case .stageFile: self = .stageFile(try StagedChunk(payload: payload))
         case nil: throw DecodeError(description: "unknown sweep message tag \(tag)")
         }
     }
+}
+
+/// A worker's answer to the start-up check.
+struct CheckReport: Codable, Equatable {
+    let host: String
+    /// Empty when the worker can run every job.
+    let problems: [String]
+    let numerics: Numerics
 }
 
 extension Communicator {

@@ -53,7 +53,9 @@ final class Worker {
                         }
                     }
                 }
-                try communicator.send(.checked(problems.joined(separator: "\n")), to: 0)
+                // After the runner set the BLAS threads the runs will use.
+                let report = CheckReport(host: host, problems: problems, numerics: Numerics.thisProcess)
+                try communicator.send(.checked(report), to: 0)
                 if problems.isEmpty { try communicator.send(.ready, to: 0) }
             case .job(let config):
                 let record = runner.run(config, rank: communicator.rank, host: communicator.processorName)

@@ -17,7 +17,7 @@ struct LMSweepCommand: ParsableCommand {
         """,
         version: LMSweepVersion.current,
         subcommands: [RunCommand.self, PlanCommand.self, MergeCommand.self, ReportCommand.self, TrainCommand.self,
-                      EvalCommand.self, BenchCommand.self, DataCommand.self]
+                      EvalCommand.self, BenchCommand.self, DataCommand.self, NumericsCommand.self]
     )
 
     /// Before anything else (and before MPI starts), make sure OpenBLAS runs the kernels this

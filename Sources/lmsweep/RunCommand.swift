@@ -20,6 +20,12 @@ struct RunCommand: ParsableCommand {
         Running the same command again resumes: jobs already in the journal are skipped, and \
         jobs a changed spec adds are run.
 
+        Before any training every rank runs a numerics canary (a few seeded training steps of \
+        tiny models, well under a second) and rank 0 compares the bits: ranks that would round \
+        differently (another OpenBLAS kernel family, often an OPENBLAS_CORETYPE that did not \
+        reach a remote node) stop the sweep, naming them and the fix. Each record carries its \
+        numerics; `lmsweep numerics` prints this machine's.
+
         --shard K/N runs piece K of N of the sweep (the same split every time, balanced by \
         predicted cost) into its own folder, for SLURM job arrays or machines without MPI between \
         them; `lmsweep merge` joins the folders.
@@ -56,6 +62,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where --stage-data writes received files (default: $TMPDIR/lmsweep-staged-HOST-PID, removed at exit; a folder given here is kept).", valueName: "folder"))
     var stageDir: String?
 
+    @Flag(help: ArgumentHelp("Run even if ranks compute different bits (the start-up numerics check) or the journal's records were computed under other numerics; each record keeps its numerics."))
+    var allowMixedNumerics = false
+
     @Flag(help: "Also print each run's per-epoch progress, prefixed with its rank.")
     var verbose = false
 
@@ -78,12 +87,12 @@ struct RunCommand: ParsableCommand {
             } : nil
             outcome = try SweepLauncher.run(
                 specPath: spec, output: out, retryFailed: retryFailed, shard: try shard.map(parsedShard), staging: staging,
-                makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
+                allowMixedNumerics: allowMixedNumerics, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
                 log: StandardError.write)
         } catch let error as SpecValidationError {
             StandardError.write("\(error)")
             throw ExitCode.failure
-        } catch let error as JournalError {
+        } catch where error is JournalError || error is NumericsCheck || error is JournalNumericsMismatch {
             StandardError.write("error: \(error)")
             throw ExitCode.failure
         }
