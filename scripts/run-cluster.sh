@@ -7,7 +7,7 @@
 #       --mca btl_tcp_if_include 10.0.0.0/24 -- --out results/grid --data-dir /shared/data
 #
 # The binary (.build/release/lmsweep, built here first) and the datasets must be at the same
-# paths on every node. LMSWEEP_DATA is exported to every rank.
+# paths on every node. LMSWEEP_DATA and every OPENBLAS_* variable are exported to every rank.
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 HOSTFILE SPEC [mpirun options] [-- lmsweep run options]" >&2
@@ -26,6 +26,10 @@ grep -qv '^[[:space:]]*\(#\|$\)' "$hostfile" || { echo "$0: $hostfile lists no h
 flags=()
 [ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
 [ -n "${LMSWEEP_DATA:-}" ] && flags+=(-x LMSWEEP_DATA)
+# Every OPENBLAS_* variable set here goes to every rank (-x): ranks on other nodes do not inherit
+# this shell's environment, and a rank whose OpenBLAS picks other kernels rounds differently (the
+# start-up numerics check would refuse the sweep).
+for name in $(compgen -e | grep '^OPENBLAS_' || true); do flags+=(-x "$name"); done
 # No -np: Open MPI starts one rank per slot (a host without `slots=` gets one per core).
 exec mpirun --hostfile "$hostfile" "${flags[@]}" "${mpi_options[@]}" \
   "$(pwd)/.build/release/lmsweep" run "$spec" "$@"

@@ -26,5 +26,9 @@ flags=()
 [ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
 # More ranks than cores (LMSWEEP_RANKS above nproc) needs explicit permission.
 [ "$ranks" -gt "$(nproc)" ] && flags+=(--oversubscribe)
+# Every OPENBLAS_* variable set here goes to every rank (-x): ranks on other nodes do not inherit
+# this shell's environment, and a rank whose OpenBLAS picks other kernels rounds differently (the
+# start-up numerics check would refuse the sweep).
+for name in $(compgen -e | grep '^OPENBLAS_' || true); do flags+=(-x "$name"); done
 # shellcheck disable=SC2086  # MPIRUN_OPTIONS is a list of flags
 exec mpirun -np "$ranks" "${flags[@]}" ${MPIRUN_OPTIONS:-} .build/release/lmsweep run "$@"

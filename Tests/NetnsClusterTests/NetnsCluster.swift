@@ -62,6 +62,13 @@ final class NetnsCluster {
         return (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--hostfile", state + "/hostfile"] + flags
     }
 
+    /// `-x NAME` for every `OPENBLAS_*` variable set in this process, as the launch scripts
+    /// pass them: the rsh agent, like ssh, gives remote ranks a clean environment, and a rank
+    /// whose OpenBLAS picks other kernels rounds differently.
+    static var numericEnvironmentFlags: [String] {
+        ProcessInfo.processInfo.environment.keys.filter { $0.hasPrefix("OPENBLAS_") }.sorted().flatMap { ["-x", $0] }
+    }
+
     func cut(host index: Int) throws {
         let result = try Command.run(Self.script, ["--net", "\(Self.net)", "cut", "\(index)"])
         guard result.status == 0 else { throw ClusterError.downFailed(result.stderr) }

@@ -67,7 +67,7 @@ final class NetnsSweepTests: XCTestCase {
     private func clusterRun(_ spec: String, out: String, hostfile: String? = nil, ranks: Int = 3) throws -> Command.Running {
         var flags = try cluster!.mpirunFlags()
         if let hostfile, let index = flags.firstIndex(of: "--hostfile") { flags[index + 1] = hostfile }
-        return try Command.Running("mpirun", flags + ["-np", "\(ranks)", Self.lmsweep, "run", spec, "--out", out,
+        return try Command.Running("mpirun", flags + NetnsCluster.numericEnvironmentFlags + ["-np", "\(ranks)", Self.lmsweep, "run", spec, "--out", out,
                                                       "--data-dir", dataDirectory], in: scratch)
     }
 
@@ -87,13 +87,21 @@ final class NetnsSweepTests: XCTestCase {
         }
     }
 
-    /// `lmsweep merge` of the two folders collapses into `count` runs with no conflict: every
-    /// record of `out` has the same results (RunRecord.sameResult) as the reference's.
+    /// `lmsweep merge` of the two folders collapses into `count` runs with no conflict and no
+    /// numeric variant: every record of `out` has the same results (RunRecord.sameResult) as
+    /// the reference's.
     private func assertSameResults(_ out: String, as reference: String, runs count: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         let merged = scratch.appendingPathComponent("merged-\(UUID().uuidString.prefix(8))").path
         let result = try Command.run(Self.lmsweep, ["merge", reference, out, "-o", merged], in: scratch)
         XCTAssertEqual(result.status, 0, "records differ from the single-process run: \(result.stderr)", file: file, line: line)
-        XCTAssertTrue(result.stdout.contains("into \(count) runs"), result.stdout, file: file, line: line)
+        XCTAssertTrue(result.stdout.contains("into \(count) runs\n"), "no numeric variants: \(result.stdout)\n\(result.stderr)",
+                      file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: merged + "/variants.jsonl"), file: file, line: line)
+    }
+
+    /// Every record's numerics fingerprint, by run id.
+    private func fingerprints(_ entries: [(line: String, record: [String: Any])]) -> [String] {
+        entries.map { ($0.record["numerics"] as? [String: Any])?["fingerprint"] as? String ?? "none" }
     }
 
     private func assertEachRecordNamesItsHost(_ entries: [(line: String, record: [String: Any])], file: StaticString = #filePath, line: UInt = #line) {
@@ -124,6 +132,39 @@ final class NetnsSweepTests: XCTestCase {
         assertEachRecordNamesItsHost(entries)
         XCTAssertEqual(Set(entries.compactMap { $0.record["host"] as? String }), Set((1...3).map(NetnsCluster.hostName)))
         try assertSameResults(out, as: reference, runs: expected)
+        let local = try journal(reference)
+        XCTAssertEqual(Set(fingerprints(entries)), Set(fingerprints(local)), "one numerics fingerprint on every host")
+        XCTAssertEqual(Set(fingerprints(local)).count, 1)
+        XCTAssertTrue(result.stderr.contains("numerics: fingerprint \(fingerprints(local)[0]) on every rank"), result.stderr)
+    }
+
+    /// `lmsweep numerics` twice here and once on each of three hosts, with the OPENBLAS_*
+    /// environment forwarded: one fingerprint everywhere, and the facts name each host's
+    /// kernels identically.
+    func testNumericsFingerprintIsTheSameInEveryProcessAndOnEveryHost() throws {
+        func line(_ text: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+        }
+        let here = try (0..<2).map { _ in try Command.run(Self.lmsweep, ["numerics", "--json"]) }
+        for result in here { XCTAssertEqual(result.status, 0, result.stderr) }
+        let local = try here.map { try line($0.stdout) }
+        let localNumerics = local.map { $0["numerics"] as? [String: Any] ?? [:] }
+        let fingerprint = localNumerics[0]["fingerprint"] as? String ?? ""
+        XCTAssertEqual(fingerprint.count, 16, "16 hex digits")
+        XCTAssertEqual(localNumerics[1]["fingerprint"] as? String, fingerprint, "two processes, one fingerprint")
+
+        let run = try Command.Running("mpirun", try cluster!.mpirunFlags() + NetnsCluster.numericEnvironmentFlags
+                                      + ["-np", "3", Self.lmsweep, "numerics", "--json"], in: scratch)
+        let result = finish(run)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let ranks = try result.stdout.split(separator: "\n").map { try line(String($0)) }
+        XCTAssertEqual(Set(ranks.compactMap { $0["host"] as? String }), Set((1...3).map(NetnsCluster.hostName)))
+        for rank in ranks {
+            let numerics = rank["numerics"] as? [String: Any] ?? [:]
+            XCTAssertEqual(numerics["fingerprint"] as? String, fingerprint, "rank \(rank["rank"] ?? "?") on \(rank["host"] ?? "?")")
+            XCTAssertEqual(numerics["blas_core"] as? String, localNumerics[0]["blas_core"] as? String)
+            XCTAssertEqual(numerics["build_id"] as? String, localNumerics[0]["build_id"] as? String)
+        }
     }
 
     /// A host dies mid-sweep (link silent, processes frozen): mpirun ends on its own, the journal
