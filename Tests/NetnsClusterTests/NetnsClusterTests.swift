@@ -74,7 +74,10 @@ final class NetnsClusterTests: XCTestCase {
         let cutAt = Date()
         let ended = run.wait(upTo: 45) { !run.process.isRunning }
         let seconds = Date().timeIntervalSince(cutAt)
-        XCTAssertTrue(ended, "mpirun still running \(Int(seconds)) s after host 3 died")
+        // On a hang, what mpirun said and the state of its TCP connections to the dead host
+        // (a send still unacknowledged there waits for retransmission timeouts, not keepalive).
+        let sockets = ended ? "" : ((try? Command.run("ss", ["-tnoi", "dst", "10.213.\(NetnsCluster.net).13"]).stdout) ?? "")
+        XCTAssertTrue(ended, "mpirun still running \(Int(seconds)) s after host 3 died; stderr:\n\(run.stderr)\nsockets:\n\(sockets)")
         guard ended else { return }
         XCTAssertNotEqual(run.process.terminationStatus, 0)
         XCTAssertTrue(run.stderr.contains("lost communication with a remote daemon"), run.stderr)
