@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "Corpus", dependencies: ["TensorCore"]),
         .target(name: "Models", dependencies: ["TensorCore"]),
         .target(name: "Training", dependencies: ["TensorCore", "Corpus", "Models"]),
-        .target(name: "Sweep", dependencies: ["Training", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Sweep", dependencies: ["Corpus", "Training", .product(name: "Yams", package: "Yams")]),
         .target(name: "Cluster", dependencies: ["CMPI", "Corpus", "Sweep", "Training"]),
         .executableTarget(name: "lmsweep", dependencies: [
             "TensorCore", "Corpus", "Models", "Training", "Sweep", "Cluster",

@@ -107,7 +107,7 @@ final class Coordinator {
         }
         try queue.finish(record, from: rank)
         if record.status != .ok {
-            log("run \(record.id) (\(Job.summary(record.config))) on rank \(rank): \(record.status.rawValue): \(record.error ?? "")")
+            log("run \(record.id) (\(record.run.summary)) on rank \(rank): \(record.status.rawValue): \(record.error ?? "")")
         }
     }
 }

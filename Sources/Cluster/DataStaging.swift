@@ -36,7 +36,7 @@ public struct DataStaging {
 
     /// The files of every dataset `configs` use.
     static func files(for configs: [RunConfig]) -> [DataFile] {
-        let datasets = Set(configs.compactMap { CorpusDataset(rawValue: $0.dataset.rawValue) })
+        let datasets = Set(configs.map(\.dataset))
         return CorpusDataset.allCases.filter(datasets.contains).flatMap(\.files)
     }
 

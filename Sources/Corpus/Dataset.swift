@@ -1,5 +1,5 @@
 /// The study's three datasets, by the names run configs use (`dataset: wikitext2`).
-public enum CorpusDataset: String, CaseIterable, Sendable, CustomStringConvertible {
+public enum CorpusDataset: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     case tinyshakespeare, ptb, wikitext2
 
     public var description: String { rawValue }
@@ -16,7 +16,7 @@ public enum CorpusDataset: String, CaseIterable, Sendable, CustomStringConvertib
 
 /// How a dataset is split and tokenized. The raw values are the ones run configs use
 /// (`convention: standard`), so the Trainer maps its own enum by `rawValue`.
-public enum CorpusConvention: String, CaseIterable, Sendable, CustomStringConvertible {
+public enum CorpusConvention: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     /// The study's protocol. Tiny Shakespeare: the study's contiguous 80/10/10 split, rebuilt from
     /// `input.txt` by the rule in the data README. PTB, WikiText-2: whitespace tokens with no
     /// end-of-line token (vocabularies 9,999 and 33,277).

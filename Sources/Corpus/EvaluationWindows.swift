@@ -1,6 +1,6 @@
 /// How a split is evaluated; the cases are run configs' `eval_mode` (`study`, `full`) with their
 /// parameters (`eval_windows`, `eval_stride`).
-public enum EvaluationMode: Sendable, Equatable {
+public enum EvaluationMode: Sendable, Hashable {
     /// The study's protocol: the first `windows` windows of the split at stride 1, last position
     /// only (window i = tokens[i ..< i+T], target tokens[i+T]). Fewer when the split is shorter.
     case study(windows: Int)

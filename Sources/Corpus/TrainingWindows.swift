@@ -2,7 +2,7 @@
 import struct TensorCore.RNG
 
 /// Which positions of a window are trained on. Raw values match run configs' `objective`.
-public enum WindowTargets: String, CaseIterable, Sendable {
+public enum WindowTargets: String, CaseIterable, Codable, Sendable {
     /// The study's objective: one target per window, the token right after it.
     case last
     /// Standard language modelling: every position predicts its next token.

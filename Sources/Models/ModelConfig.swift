@@ -1,9 +1,12 @@
 /// The hyperparameters that fix a model's shape: everything a model needs, nothing about data
-/// files or optimization. `Training` maps its `RunConfig` onto this (Models must not know runs).
+/// files or optimization. `Training` builds one from its resolved `Run` (Models must not know
+/// runs). No field has a default here: defaults are a run's, decided in one place
+/// (`RunConfig.resolved()`).
 public struct ModelConfig: Hashable, Sendable, Codable {
-    public enum Architecture: String, Hashable, Sendable, Codable { case linear, mlp, attention, transformer }
+    /// The model zoo, simplest first. Raw values are run configs' `arch`.
+    public enum Architecture: String, CaseIterable, Hashable, Sendable, Codable { case linear, mlp, attention, transformer }
     /// Where position information comes from (attention and transformer only).
-    public enum Positions: String, Hashable, Sendable, Codable {
+    public enum Positions: String, CaseIterable, Hashable, Sendable, Codable {
         /// A learned (T, d) table added to the token embeddings (GPT-2, the study).
         case learned
         /// Rotary embeddings on queries and keys (Su et al., 2021); no table.
@@ -12,7 +15,7 @@ public struct ModelConfig: Hashable, Sendable, Codable {
         case none
     }
     /// Post-LN (Vaswani et al., 2017; the study's runs) or pre-LN (GPT-2) blocks.
-    public enum NormPlacement: String, Hashable, Sendable, Codable { case post, pre }
+    public enum NormPlacement: String, CaseIterable, Hashable, Sendable, Codable { case post, pre }
 
     public var architecture: Architecture
     /// Tokens in the vocabulary (V), from the corpus.
@@ -22,25 +25,24 @@ public struct ModelConfig: Hashable, Sendable, Codable {
     /// Embedding width (d).
     public var dModel: Int
     /// Attention heads (attention, transformer).
-    public var heads: Int = 4
+    public var heads: Int
     /// Transformer blocks (1 for `attention`).
-    public var depth: Int = 1
+    public var depth: Int
     /// Feed-forward width inside a block.
-    public var ffnWidth: Int = 512
+    public var ffnWidth: Int
     /// MLP hidden widths, one per hidden layer (Bengio et al., 2003).
-    public var hiddenWidths: [Int] = [256, 256]
+    public var hiddenWidths: [Int]
     /// Dropout probability: after each MLP hidden ReLU; on attention weights and after each
     /// feed-forward net in a block (where `nn.MultiheadAttention` and the study's block put it).
-    public var dropout: Float = 0.1
-    public var positions: Positions = .learned
-    public var norm: NormPlacement = .post
+    public var dropout: Float
+    public var positions: Positions
+    public var norm: NormPlacement
     /// The output head reuses the token-embedding matrix (Press & Wolf, 2017).
-    public var tiedHead: Bool = false
+    public var tiedHead: Bool
 
     public init(architecture: Architecture, vocabularySize: Int, contextLength: Int, dModel: Int,
-                heads: Int = 4, depth: Int = 1, ffnWidth: Int = 512, hiddenWidths: [Int] = [256, 256],
-                dropout: Float = 0.1, positions: Positions = .learned, norm: NormPlacement = .post,
-                tiedHead: Bool = false) {
+                heads: Int, depth: Int, ffnWidth: Int, hiddenWidths: [Int], dropout: Float,
+                positions: Positions, norm: NormPlacement, tiedHead: Bool) {
         self.architecture = architecture; self.vocabularySize = vocabularySize
         self.contextLength = contextLength; self.dModel = dModel; self.heads = heads
         self.depth = depth; self.ffnWidth = ffnWidth; self.hiddenWidths = hiddenWidths

@@ -1,3 +1,4 @@
+import Corpus
 import Foundation
 import Training
 import Yams
@@ -80,7 +81,7 @@ private struct Expander {
         for issue in issues {
             let line = latest[issue.key]?.line ?? origin
             let problem = SpecProblem(file: spec.file, line: line, key: issue.key, value: issue.value,
-                                      message: "\(issue.message) (in run \(Job.summary(config)))")
+                                      message: "\(issue.message) (in run \(config.resolved().summary))")
             // The same bad base value breaks every run of the grid: say so once per place.
             let place = SpecProblem(file: spec.file, line: line, key: issue.key, value: issue.value, message: issue.message)
             if reported.insert(place).inserted { problems.append(problem) }
@@ -100,10 +101,10 @@ private struct Expander {
     /// Does every key of an exclude rule have the same value in `config` (as configured,
     /// before canonicalization)?
     static func matches(_ config: RunConfig, _ rule: ConfigPatch) -> Bool {
-        let fields = SpecFields.json(config)
+        let fields = config.fieldsByKey
         return rule.settings.allSatisfy { setting in
             guard let ruleConfig = Self.config([setting]) else { return false }
-            return SpecFields.json(ruleConfig)[setting.key] == fields[setting.key]
+            return ruleConfig.fieldsByKey[setting.key]?.value == fields[setting.key]?.value
         }
     }
 
@@ -116,24 +117,5 @@ private struct Expander {
         guard let (split, length) = splits.min(by: { $0.1 < $1.1 }), config.context >= length else { return [] }
         return [ConfigIssue(key: "context", value: "\(config.context)",
                             message: "longer than the \(split) split of \(config.dataset.rawValue) (\(length) tokens)")]
-    }
-}
-
-/// A config's fields one by one, for comparing values (exclude rules) and showing them.
-enum SpecFields {
-    /// Each field as its JSON text (`0.001`, `"rope"`, `[64,64]`; `null` when unset).
-    static func json(_ config: RunConfig) -> [String: String] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(config),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        var fields: [String: String] = [:]
-        for key in RunConfig.keys {
-            let value = object[key] ?? NSNull()
-            let text = (try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]))
-                .map { String(decoding: $0, as: UTF8.self).dropFirst().dropLast() }.map(String.init) ?? ""
-            fields[key] = text
-        }
-        return fields
     }
 }

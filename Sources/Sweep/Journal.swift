@@ -90,11 +90,21 @@ public final class Journal {
                 break
             }
             if line.allSatisfy(\.isWhitespace) { continue }
+            var record: RunRecord
             do {
-                records.append(SourcedRecord(record: try RunRecord.decode(jsonLine: line), source: "\(path):\(number)"))
+                record = try RunRecord.decode(jsonLine: line)
             } catch {
                 throw JournalError(file: path, line: number, message: "not a run record, the journal is corrupt (\(Self.reason(error)))")
             }
+            // Resume and merge trust the id: it must be the one its config hashes to.
+            let run = record.config.resolved()
+            guard run.id == record.id else {
+                throw JournalError(file: path, line: number,
+                                   message: "run \(record.id)'s config hashes to \(run.id): the record was edited, or written by "
+                                       + "a build whose run ids differ")
+            }
+            record.config = run.config
+            records.append(SourcedRecord(record: record, source: "\(path):\(number)"))
         }
         return records
     }

@@ -6,7 +6,7 @@ public struct RecordConflict: CustomStringConvertible {
     public let id: String
     public let versions: [SourcedRecord]
     public var description: String {
-        let summary = Job.summary(versions[0].record.config)
+        let summary = versions[0].record.run.summary
         let lines = versions.map { v in
             "    \(v.source): status \(v.record.status.rawValue), test NLL \(v.record.testNLL.map { String($0) } ?? "-")"
                 + "\(v.record.numerics.map { ", numerics \($0.fingerprint)" } ?? ", numerics not recorded")"
@@ -45,7 +45,7 @@ public struct NumericVariant: CustomStringConvertible {
     }
 
     public var description: String {
-        let summary = Job.summary(kept.record.config)
+        let summary = kept.record.run.summary
         let nll = kept.record.testNLL ?? 0
         var lines = [String(format: "numeric variant of run %@ (%@): NLL differs by %.3g (%.2g relative; test %.3g, valid %.3g)",
                             id, summary, nllDifference, nll == 0 ? 0 : nllDifference / abs(nll),

@@ -2,7 +2,9 @@ import Foundation
 import Training
 
 /// `report.md` and its SVG figures, regenerated from records (a journal, or several merged):
-/// never edited by hand, so a report always says what the journals say.
+/// never edited by hand, so a report always says what the journals say. A record's config is
+/// the canonical form (the trainer journals nothing else), so the fields that do not apply to
+/// its architecture are absent and show as "–".
 public enum Report {
     /// Writes `report.md` and the figures into `directory`; returns the paths written.
     @discardableResult
@@ -36,8 +38,8 @@ public enum Report {
             if let p = ReportFigures.learningCurves(runs, dataset: name) {
                 figures.append(("\(name)-learning-curves.svg", p))
             }
-            let positional = runs.filter { $0.config.canonicalized().positions != nil }
-            if Set(positional.compactMap { $0.config.canonicalized().positions }).count > 1,
+            let positional = runs.filter { $0.config.positions != nil }
+            if Set(positional.compactMap(\.config.positions)).count > 1,
                let p = ReportFigures.learningCurves(positional, dataset: name,
                                                     title: "\(name): learned (solid) vs RoPE (dashed) positions") {
                 figures.append(("\(name)-positions.svg", p))
@@ -68,7 +70,7 @@ public enum Report {
     static func sortedForTable(_ records: [RunRecord]) -> [RunRecord] {
         let archOrder = RunConfig.Architecture.allCases
         return records.sorted { a, b in
-            let ca = a.config.canonicalized(), cb = b.config.canonicalized()
+            let (ca, cb) = (a.config, b.config)
             let ka = (archOrder.firstIndex(of: ca.arch)!, ca.context, ca.depth ?? 0)
             let kb = (archOrder.firstIndex(of: cb.arch)!, cb.context, cb.depth ?? 0)
             if ka != kb { return ka < kb }
@@ -81,7 +83,7 @@ public enum Report {
         var out = "| id | arch | context | depth | params | non-emb | FLOPs study | FLOPs 6N | FLOPs exact | test NLL | bpc / ppl | tokens/s | status |\n"
         out += "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
         for r in runs {
-            let c = r.config.canonicalized()
+            let c = r.config
             let quality = r.bitsPerChar.map { String(format: "%.3f bpc", $0) }
                 ?? r.perplexity.map { String(format: "%.1f ppl", $0) } ?? "–"
             let status = r.status == .ok ? "ok" : "\(r.status.rawValue): \(r.error ?? "")"
@@ -97,14 +99,15 @@ public enum Report {
     static func seedTable(_ runs: [RunRecord]) -> String? {
         var groups: [String: [RunRecord]] = [:]
         for r in runs where r.testNLL != nil {
-            var fields = ConfigFields.of(r.config); fields["seed"] = nil
-            groups[ConfigFields.key(fields), default: []].append(r)
+            var fields = r.config.fieldsByKey
+            fields["seed"] = nil
+            groups[RunField.groupKey(fields), default: []].append(r)
         }
         let multi = groups.values.filter { $0.count > 1 }
         guard !multi.isEmpty else { return nil }
         var out = "| arch | context | depth | seeds | test NLL mean | std | FLOPs exact (mean) |\n|---|--:|--:|--:|--:|--:|--:|\n"
         for group in multi.sorted(by: { sortedForTable([$0[0], $1[0]])[0].id == $0[0].id }) {
-            let c = group[0].config.canonicalized()
+            let c = group[0].config
             let s = Summary(group.map { $0.testNLL! })
             let flops = group.reduce(0) { $0 + $1.flopsExact } / Double(group.count)
             out += "| \(c.arch.rawValue) | \(c.context) | \(c.depth.map(String.init) ?? "–") | \(s.count) "

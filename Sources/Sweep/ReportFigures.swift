@@ -66,42 +66,40 @@ enum ReportFigures {
     /// runs that differ only in that key and the seed, mean ± standard deviation over seeds.
     static func nllVersus(_ key: String, _ records: [RunRecord], dataset: String, xLabel: String) -> SVGPlot? {
         let scored = records.filter { $0.testNLL != nil && $0.status == .ok }
-        var groups: [String: [RunRecord]] = [:]
-        var groupFields: [String: [String: String]] = [:]
+        var groups: [String: [(record: RunRecord, x: Double)]] = [:]
+        var groupFields: [String: [String: RunField]] = [:]
         for r in scored {
-            var fields = ConfigFields.of(r.config)
-            guard fields[key] != nil else { continue }
+            var fields = r.config.fieldsByKey
+            guard let x = fields[key]?.number else { continue }
             fields[key] = nil; fields["seed"] = nil
-            let groupKey = ConfigFields.key(fields)
-            groups[groupKey, default: []].append(r)
+            let groupKey = RunField.groupKey(fields)
+            groups[groupKey, default: []].append((r, x))
             groupFields[groupKey] = fields
         }
-        let series = groups.filter { Set($0.value.compactMap { ConfigFields.of($0.config)[key] }).count > 1 }
+        let series = groups.filter { Set($0.value.map(\.x)).count > 1 }
         guard !series.isEmpty else { return nil }
         // Label each series by its architecture and what varies among series of that architecture;
         // colour by architecture, dash every further series of one architecture.
         var plot = SVGPlot(title: "\(dataset): test NLL vs \(key)", xLabel: xLabel, yLabel: "test NLL (nats per token)")
         let archOrder = RunConfig.Architecture.allCases
         let ordered = series.keys.sorted { a, b in
-            let (ra, rb) = (series[a]![0].config.arch, series[b]![0].config.arch)
+            let (ra, rb) = (series[a]![0].record.config.arch, series[b]![0].record.config.arch)
             return (archOrder.firstIndex(of: ra)!, a) < (archOrder.firstIndex(of: rb)!, b)
         }
         var seenPerArch: [RunConfig.Architecture: Int] = [:]
         for groupKey in ordered {
             let runs = series[groupKey]!
-            let arch = runs[0].config.arch
+            let arch = runs[0].record.config.arch
             let fields = groupFields[groupKey]!
-            let siblings = ordered.filter { series[$0]![0].config.arch == arch }.compactMap { groupFields[$0] }
-            let varying = ConfigFields.varyingKeys(siblings).filter { $0 != "arch" }
+            let siblings = ordered.filter { series[$0]![0].record.config.arch == arch }.compactMap { groupFields[$0] }
+            let varying = RunField.varyingKeys(siblings).filter { $0 != "arch" }
             var byValue: [Double: [Double]] = [:]
-            for r in runs {
-                if let x = Double(ConfigFields.of(r.config)[key] ?? "") { byValue[x, default: []].append(r.testNLL!) }
-            }
+            for (r, x) in runs { byValue[x, default: []].append(r.testNLL!) }
             let points = byValue.keys.sorted().map { x -> SVGPlot.Point in
                 let s = Summary(byValue[x]!)
                 return SVGPlot.Point(x: x, y: s.mean, yError: s.count > 1 ? s.std : nil)
             }
-            let name = ([arch.rawValue] + varying.map { "\($0)=\(fields[$0] ?? "-")" }).joined(separator: " ")
+            let name = ([arch.rawValue] + varying.map { "\($0)=\(fields[$0]?.text ?? "-")" }).joined(separator: " ")
             let index = seenPerArch[arch, default: 0]
             seenPerArch[arch] = index + 1
             plot.series.append(.init(name: name, color: color(arch), style: .lineAndMarkers, dashed: index > 0,
@@ -121,7 +119,7 @@ enum ReportFigures {
         // (and positions) only, and the legend shows each name once.
         let detailed = curves.count <= 12
         for r in Report.sortedForTable(curves) {
-            let c = r.config.canonicalized()
+            let c = r.config
             let positions = c.positions.map { " \($0.rawValue)" } ?? ""
             let name = detailed
                 ? "\(c.arch.rawValue) T=\(c.context)\(c.depth.map { " L=\($0)" } ?? "")\(positions) s\(c.seed)"
@@ -144,30 +142,5 @@ struct Summary {
         self.mean = mean
         let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
         std = values.count > 1 ? (squares / Double(values.count - 1)).squareRoot() : 0
-    }
-}
-
-/// A canonical config as flat `key → value` strings, for grouping runs by what differs.
-enum ConfigFields {
-    static func of(_ config: RunConfig) -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: config.canonicalJSON()) as? [String: Any] else { return [:] }
-        var fields: [String: String] = [:]
-        for (key, value) in object {
-            if let list = value as? [Any] { fields[key] = list.map { "\($0)" }.joined(separator: "-") }
-            else { fields[key] = "\(value)" }
-        }
-        return fields
-    }
-
-    static func key(_ fields: [String: String]) -> String {
-        fields.keys.sorted().map { "\($0)=\(fields[$0]!)" }.joined(separator: ",")
-    }
-
-    /// Keys whose values are not the same in every one of these field sets.
-    static func varyingKeys(_ sets: [[String: String]]) -> [String] {
-        let keys = Set(sets.flatMap(\.keys))
-        let order = ["dataset", "arch", "context", "depth", "positions", "d_model", "heads", "hidden"]
-        return keys.filter { k in Set(sets.map { $0[k] ?? "-" }).count > 1 }
-            .sorted { (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1) }
     }
 }

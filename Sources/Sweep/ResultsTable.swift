@@ -4,6 +4,7 @@ import Training
 /// One row per run, sorted by dataset, architecture, context and depth (the order the study's
 /// tables use), as CSV for tools and Markdown for people. Only results go in, never provenance
 /// (host, timings), so a merged table equals the table of one complete run of the same jobs.
+/// Records hold canonical configs: a field that does not apply to a run is absent, an empty cell.
 public struct ResultsTable {
     public let rows: [RunRecord]
 
@@ -14,9 +15,9 @@ public struct ResultsTable {
     /// Dataset and architecture in declaration order (linear → transformer: simplest first),
     /// then context, depth, and id so that equal keys still sort the same way every time.
     static func tableOrder(_ a: RunRecord, _ b: RunRecord) -> Bool {
-        let ca = a.config.canonicalized(), cb = b.config.canonicalized()
-        let ka = (Self.rank(ca.dataset), Self.rank(ca.arch), ca.context, ca.effectiveDepth)
-        let kb = (Self.rank(cb.dataset), Self.rank(cb.arch), cb.context, cb.effectiveDepth)
+        let (ca, cb) = (a.config, b.config)
+        let ka = (Self.rank(ca.dataset), Self.rank(ca.arch), ca.context, ca.depth ?? 0)
+        let kb = (Self.rank(cb.dataset), Self.rank(cb.arch), cb.context, cb.depth ?? 0)
         return ka != kb ? ka < kb : a.id < b.id
     }
 
@@ -34,7 +35,7 @@ public struct ResultsTable {
     public func csv() -> String {
         var lines = [Self.csvColumns.joined(separator: ",")]
         for r in rows {
-            let c = r.config.canonicalized()
+            let c = r.config
             let fields: [String] = [
                 r.id, c.dataset.rawValue, c.convention.rawValue, c.arch.rawValue, "\(c.context)",
                 c.depth.map(String.init) ?? "", "\(c.dModel)", c.heads.map(String.init) ?? "",
@@ -61,7 +62,7 @@ public struct ResultsTable {
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for r in rows {
-            let c = r.config.canonicalized()
+            let c = r.config
             let quality = r.bitsPerChar.map { String(format: "%.4f", $0) }
                 ?? r.perplexity.map { String(format: "%.2f", $0) } ?? "–"
             let depth = c.depth.map(String.init) ?? "–"

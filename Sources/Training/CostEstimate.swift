@@ -1,3 +1,4 @@
+import Corpus
 import Foundation
 import TensorCore
 
@@ -15,26 +16,25 @@ public enum CostEstimate {
     ///   two LayerNorms (2·2d), a feed-forward net d → f → d with biases; a final LayerNorm
     ///   (2d) and a head d → V with bias (only the bias when tied to the embedding).
     /// Non-embedding = total − token embedding − position table (Kaplan et al. 2020, §2.1).
-    public static func parameters(_ config: RunConfig, vocabularySize vocab: Int) -> (total: Int, nonEmbedding: Int) {
-        let c = config.canonicalized()
+    public static func parameters(_ c: Run, vocabularySize vocab: Int) -> (total: Int, nonEmbedding: Int) {
         let d = c.dModel, t = c.context
         let tokenEmbedding = vocab * d
-        switch c.arch {
+        switch c.architecture {
         case .linear:
             return (tokenEmbedding + t * d * vocab + vocab, t * d * vocab + vocab)
         case .mlp:
             var width = t * d, body = 0
-            for hidden in c.hidden ?? [] {
+            for hidden in c.hidden {
                 body += width * hidden + hidden
                 width = hidden
             }
             body += width * vocab + vocab
             return (tokenEmbedding + body, body)
         case .attention, .transformer:
-            let f = c.ffnWidth ?? 4 * d, depth = c.depth ?? 1
+            let f = c.ffnWidth, depth = c.depth
             let positionTable = c.positions == .learned ? t * d : 0
             let block = (3 * d * d + 3 * d) + (d * d + d) + 2 * (2 * d) + (d * f + f) + (f * d + d)
-            let head = (c.tiedHead ?? false) ? vocab : d * vocab + vocab
+            let head = c.tiedHead ? vocab : d * vocab + vocab
             let body = depth * block + 2 * d + head
             return (tokenEmbedding + positionTable + body, body)
         }
@@ -49,36 +49,34 @@ public enum CostEstimate {
     /// Kaplan et al. (2020) C = 6·N·D with N the non-embedding parameters and D the training
     /// tokens processed (windows × context), plus, for attention models, PaLM's attention term
     /// (Chowdhery et al. 2022, appendix B): 12·L·T·d per token (QKᵀ and AV, forward and backward).
-    public static func flops6N(_ config: RunConfig, parametersNonEmbedding: Int, windowsTrained: Int) -> Double {
-        let c = config.canonicalized()
+    public static func flops6N(_ c: Run, parametersNonEmbedding: Int, windowsTrained: Int) -> Double {
         let tokens = Double(windowsTrained) * Double(c.context)
         var perToken = 6 * Double(parametersNonEmbedding)
-        if c.arch == .attention || c.arch == .transformer {
-            perToken += 12 * Double(c.depth ?? 1) * Double(c.context) * Double(c.dModel)
+        if c.isSequenceModel {
+            perToken += 12 * Double(c.depth) * Double(c.context) * Double(c.dModel)
         }
         return perToken * tokens
     }
 
     /// Forward matmul FLOPs for one window (2·m·n·k per product), the part that dominates
     /// the exact count. With the `last` objective the head runs on the last position only.
-    public static func forwardFLOPsPerWindow(_ config: RunConfig, vocabularySize vocab: Int) -> Double {
-        let c = config.canonicalized()
-        return forwardFLOPsPerWindow(c, vocabularySize: vocab, predicting: c.objective == .all ? c.context : 1)
+    public static func forwardFLOPsPerWindow(_ c: Run, vocabularySize vocab: Int) -> Double {
+        forwardFLOPsPerWindow(c, vocabularySize: vocab, predicting: c.targetsPerWindow)
     }
 
     /// The same with the head on the last `predicted` positions of each window (evaluation
     /// windows score `eval_stride` of them); with one, sequence models prune their last block.
-    static func forwardFLOPsPerWindow(_ c: RunConfig, vocabularySize vocab: Int, predicting predicted: Int) -> Double {
+    static func forwardFLOPsPerWindow(_ c: Run, vocabularySize vocab: Int, predicting predicted: Int) -> Double {
         let d = Double(c.dModel), t = Double(c.context), v = Double(vocab)
-        switch c.arch {
+        switch c.architecture {
         case .linear:
             return 2 * t * d * v
         case .mlp:
             var width = t * d, total = 0.0
-            for hidden in c.hidden ?? [] { total += 2 * width * Double(hidden); width = Double(hidden) }
+            for hidden in c.hidden { total += 2 * width * Double(hidden); width = Double(hidden) }
             return total + 2 * width * v
         case .attention, .transformer:
-            let f = Double(c.ffnWidth ?? 4 * c.dModel), depth = Double(c.depth ?? 1)
+            let f = Double(c.ffnWidth), depth = Double(c.depth)
             let projections = 2 * (4 * d * d + 2 * d * f) * t      // QKV, out, two FFN layers
             // QKᵀ and AV over the score cells the tensor core computes: causal row blocks skip
             // the masked blocks above the diagonal (5/8 of T² at T = 128).
@@ -105,21 +103,19 @@ public enum CostEstimate {
 
     /// Steps the epoch, token and step limits allow: epochs × windows per epoch in batches, cut
     /// by `max_steps` and the token budget. (A FLOP budget is only known exactly as a run goes.)
-    public static func plannedSteps(_ config: RunConfig) -> Int {
-        let c = config.canonicalized()
+    public static func plannedSteps(_ c: Run) -> Int {
         let stepsPerEpoch = (c.windowsPerEpoch + c.batchSize - 1) / c.batchSize
         var steps = stepsPerEpoch * c.epochs
         if let cap = c.maxSteps { steps = min(steps, cap) }
         if let budget = c.tokenBudget {
-            let targetsPerStep = c.batchSize * (c.objective == .all ? c.context : 1)
+            let targetsPerStep = c.batchSize * c.targetsPerWindow
             steps = min(steps, (budget + targetsPerStep - 1) / targetsPerStep)
         }
         return max(1, steps)
     }
 
     /// ``plannedSteps(_:)`` further cut by the FLOP budget at the predicted cost per step.
-    public static func predictedSteps(_ config: RunConfig, vocabularySize vocab: Int) -> Int {
-        let c = config.canonicalized()
+    public static func predictedSteps(_ c: Run, vocabularySize vocab: Int) -> Int {
         var steps = plannedSteps(c)
         if let budget = c.flopBudget {
             let perStep = trainingFLOPsPerStep(c, vocabularySize: vocab)
@@ -129,34 +125,32 @@ public enum CostEstimate {
     }
 
     /// Forward + backward ≈ 3× forward over the batch, plus Adam's ~10 FLOPs per parameter.
-    static func trainingFLOPsPerStep(_ c: RunConfig, vocabularySize vocab: Int) -> Double {
+    static func trainingFLOPsPerStep(_ c: Run, vocabularySize vocab: Int) -> Double {
         let params = Double(parameters(c, vocabularySize: vocab).total)
         return 3 * forwardFLOPsPerWindow(c, vocabularySize: vocab) * Double(c.batchSize) + 10 * params
     }
 
     /// Predicted training FLOPs of a run, honouring every budget in the config. Used for queue
     /// order, plan tables and ETAs; the record's `flops_exact` is the measured truth.
-    public static func predictedTrainingFLOPs(_ config: RunConfig, vocabularySize vocab: Int) -> Double {
-        let c = config.canonicalized()
+    public static func predictedTrainingFLOPs(_ c: Run, vocabularySize vocab: Int) -> Double {
         let training = trainingFLOPsPerStep(c, vocabularySize: vocab) * Double(predictedSteps(c, vocabularySize: vocab))
         return c.flopBudget.map { min(training, $0) } ?? training
     }
 
     /// Predicted evaluation FLOPs: forward passes over valid at every evaluation (each epoch,
     /// or every `eval_every` steps plus the final weights) and over test once.
-    public static func predictedEvaluationFLOPs(_ config: RunConfig, vocabularySize vocab: Int) -> Double {
-        let c = config.canonicalized()
+    public static func predictedEvaluationFLOPs(_ c: Run, vocabularySize vocab: Int) -> Double {
         guard let sizes = PublishedSplits.tokens(c.dataset, c.convention) else { return 0 }
+        var scoredPerWindow = 1
         func windows(_ splitTokens: Int) -> Double {
-            switch c.evalMode {
-            case .study: return Double(min(c.evalWindows ?? 10_000, max(0, splitTokens - c.context)))
-            case .full: return Double(splitTokens) / Double(c.evalStride ?? 1)
+            switch c.evaluation {
+            case .study(let windows): return Double(min(windows, max(0, splitTokens - c.context)))
+            case .full(let stride): return Double(splitTokens) / Double(stride)
             }
         }
         // A full-mode window scores its last `stride` positions; the head runs on each of them.
-        let sequence = c.arch == .attention || c.arch == .transformer
-        let forward = forwardFLOPsPerWindow(c, vocabularySize: vocab,
-                                            predicting: c.evalMode == .full && sequence ? c.evalStride ?? 1 : 1)
+        if case .full(let stride) = c.evaluation, c.isSequenceModel { scoredPerWindow = stride }
+        let forward = forwardFLOPsPerWindow(c, vocabularySize: vocab, predicting: scoredPerWindow)
         let steps = predictedSteps(c, vocabularySize: vocab)
         let stepsPerEpoch = max(1, (c.windowsPerEpoch + c.batchSize - 1) / c.batchSize)
         let evaluations: Int
@@ -166,24 +160,5 @@ public enum CostEstimate {
             evaluations = (steps + stepsPerEpoch - 1) / stepsPerEpoch
         }
         return forward * (Double(evaluations) * windows(sizes.valid) + windows(sizes.test))
-    }
-}
-
-/// Token counts and vocabulary sizes of the datasets as published (`shared/data/README.md`),
-/// for plans and validation before any file is read. Loaders check the real files.
-public enum PublishedSplits {
-    public struct Sizes: Sendable { public let train, valid, test, vocabulary: Int }
-
-    public static func tokens(_ dataset: RunConfig.Dataset, _ convention: RunConfig.Convention) -> Sizes? {
-        switch (dataset, convention) {
-        case (.tinyshakespeare, .study): return Sizes(train: 892_117, valid: 111_669, test: 111_606, vocabulary: 65)
-        // nanoGPT: first 90% train, last 10% valid; valid doubles as test.
-        case (.tinyshakespeare, .nanogpt): return Sizes(train: 1_003_854, valid: 111_540, test: 111_540, vocabulary: 65)
-        case (.ptb, .study): return Sizes(train: 887_521, valid: 70_390, test: 78_669, vocabulary: 9_999)
-        case (.ptb, .standard): return Sizes(train: 929_589, valid: 73_760, test: 82_430, vocabulary: 10_000)
-        case (.wikitext2, .study): return Sizes(train: 2_051_910, valid: 213_886, test: 241_211, vocabulary: 33_277)
-        case (.wikitext2, .standard): return Sizes(train: 2_088_628, valid: 217_646, test: 245_569, vocabulary: 33_278)
-        default: return nil
-        }
     }
 }

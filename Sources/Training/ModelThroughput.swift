@@ -31,8 +31,8 @@ public enum ModelThroughput {
     public static func measure(_ name: String, _ config: RunConfig, vocabularySize: Int = 65,
                                seconds: Double = 3, repetitions: Int = 3, warmupSteps: Int = 3) -> Measurement {
         TensorCore.setBLASThreads(1)
-        let c = config.canonicalized()
-        let stepper = TrainingStep(config: c, vocabularySize: vocabularySize)
+        let c = config.resolved()
+        let stepper = TrainingStep(run: c, vocabularySize: vocabularySize)
         let (B, T) = (c.batchSize, c.context)
         var rng = RNG(seed: 1)
         let data = (0..<200_000).map { _ in Int32(rng.nextInt(below: vocabularySize)) }
@@ -77,8 +77,8 @@ public enum ModelThroughput {
     /// One model's step, op by op (fastest of `steps` profiled steps), on random windows.
     public static func profile(_ config: RunConfig, vocabularySize: Int = 65, steps: Int = 5) -> Benchmark.StepBreakdown {
         TensorCore.setBLASThreads(1)
-        let c = config.canonicalized()
-        let stepper = TrainingStep(config: c, vocabularySize: vocabularySize)
+        let c = config.resolved()
+        let stepper = TrainingStep(run: c, vocabularySize: vocabularySize)
         let (B, T) = (c.batchSize, c.context)
         var rng = RNG(seed: 1)
         let inputs = (0..<(B * T)).map { _ in Int32(rng.nextInt(below: vocabularySize)) }

@@ -20,7 +20,7 @@ enum NumericsCanary {
     static let steps = 3
 
     /// The canary's models. Fixed forever: changing one changes every fingerprint.
-    static var configs: [RunConfig] {
+    static var runs: [Run] {
         var transformer = RunConfig()
         transformer.arch = .transformer
         transformer.context = 16; transformer.dModel = 32; transformer.heads = 2; transformer.depth = 2
@@ -38,20 +38,19 @@ enum NumericsCanary {
         // 1,024 windows: the weight gradients' K of 1,024 exceeds OpenBLAS's K blocking (GEMM_Q,
         // a few hundred), so kernel families that split K differently show it.
         mlp.batchSize = 1024; mlp.lr = 1e-3; mlp.seed = 14
-        return [transformer, rope, mlp].map { $0.canonicalized() }
+        return [transformer, rope, mlp].map { $0.resolved() }
     }
 
     /// SHA-256 of every step's loss and every final parameter, as IEEE-754 bits.
     static func digest() -> [UInt8] {
         var bits: [UInt8] = []
-        for config in configs {
-            let stepper = TrainingStep(config: config, vocabularySize: vocabularySize)
-            var tokens = RNG(seed: config.seed, stream: 0x43_414E_4152_59)  // "CANARY"
-            let targetsPerWindow = config.objective == .all ? config.context : 1
+        for run in runs {
+            let stepper = TrainingStep(run: run, vocabularySize: vocabularySize)
+            var tokens = RNG(seed: run.seed, stream: 0x43_414E_4152_59)  // "CANARY"
             for _ in 0..<steps {
-                let inputs = (0..<(config.batchSize * config.context)).map { _ in Int32(tokens.nextInt(below: vocabularySize)) }
-                let targets = (0..<(config.batchSize * targetsPerWindow)).map { _ in Int32(tokens.nextInt(below: vocabularySize)) }
-                let loss = stepper.step(inputs: inputs, targets: targets, windows: config.batchSize, lr: Float(config.lr))
+                let inputs = (0..<(run.batchSize * run.context)).map { _ in Int32(tokens.nextInt(below: vocabularySize)) }
+                let targets = (0..<(run.batchSize * run.targetsPerWindow)).map { _ in Int32(tokens.nextInt(below: vocabularySize)) }
+                let loss = stepper.step(inputs: inputs, targets: targets, windows: run.batchSize, lr: Float(run.lr))
                 append(loss, to: &bits)
             }
             for value in stepper.model.parameters.flatValues { append(value, to: &bits) }

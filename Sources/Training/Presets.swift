@@ -1,3 +1,4 @@
+import Corpus
 /// The study's configurations by name (Bhatti, 2025), and our `full` protocol beside them.
 ///
 /// Study protocol (Tiny Shakespeare): character level, the study's 80/10/10 split, T = 128,

@@ -1,4 +1,6 @@
+import Corpus
 import Foundation
+import Models
 
 /// Everything that determines one training run, and nothing else.
 ///
@@ -84,12 +86,13 @@ public struct RunConfig: Codable, Hashable, Sendable {
 
     public init() {}
 
-    public enum Dataset: String, Codable, CaseIterable, Sendable { case tinyshakespeare, ptb, wikitext2 }
-    public enum Convention: String, Codable, CaseIterable, Sendable { case study, nanogpt, standard }
-    public enum Architecture: String, Codable, CaseIterable, Sendable { case linear, mlp, attention, transformer }
-    public enum Positions: String, Codable, CaseIterable, Sendable { case learned, rope, none }
-    public enum NormPlacement: String, Codable, CaseIterable, Sendable { case post, pre }
-    public enum Objective: String, Codable, CaseIterable, Sendable { case last, all }
+    // Each concept is declared once, by the module that owns it; a config names them.
+    public typealias Dataset = CorpusDataset
+    public typealias Convention = CorpusConvention
+    public typealias Objective = WindowTargets
+    public typealias Architecture = ModelConfig.Architecture
+    public typealias Positions = ModelConfig.Positions
+    public typealias NormPlacement = ModelConfig.NormPlacement
     public enum Optimizer: String, Codable, CaseIterable, Sendable { case adam, adamw, sgd }
     public enum Schedule: String, Codable, CaseIterable, Sendable { case constant, cosine }
     public enum EvalMode: String, Codable, CaseIterable, Sendable { case study, full }

@@ -52,6 +52,7 @@ extension RunConfig {
         switch arch {
         case .linear: break
         case .mlp:
+            if hidden == nil, let d = depth { check(d >= 1, "depth", d, "must be at least 1") }
             let widths = c.hidden ?? []
             check(!widths.isEmpty, "hidden", widths, "an MLP needs at least one hidden layer")
             check(widths.allSatisfy { $0 >= 1 }, "hidden", widths, "every width must be at least 1")

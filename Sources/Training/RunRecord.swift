@@ -10,6 +10,8 @@ public struct RunRecord: Codable, Hashable, Sendable {
 
     // MARK: identity
     public var id: String
+    /// The canonical config (``Run/config``): the initializer canonicalizes, and a journal's
+    /// records are checked to hold their canonical form (``Journal/load(path:warn:)``).
     public var config: RunConfig
 
     // MARK: results
@@ -80,7 +82,7 @@ public struct RunRecord: Codable, Hashable, Sendable {
                 seed: UInt64, wallSeconds: Double = 0, tokensPerSecond: Double = 0,
                 gflopsPerSecond: Double = 0, rank: Int = 0, host: String = "",
                 version: String = LMSweepVersion.current, finishedAt: String = "", numerics: Numerics? = nil) {
-        self.id = id; self.config = config; self.status = status; self.error = error
+        self.id = id; self.config = config.canonicalized(); self.status = status; self.error = error
         self.paramsTotal = paramsTotal; self.paramsNonEmbedding = paramsNonEmbedding
         self.flopsStudy = flopsStudy; self.flops6N = flops6N; self.flopsExact = flopsExact
         self.flopsForward = flopsForward; self.flopsBackward = flopsBackward
@@ -100,6 +102,9 @@ public struct RunRecord: Codable, Hashable, Sendable {
         r.rank = 0; r.host = ""; r.finishedAt = ""; r.version = ""; r.numerics = nil
         return r
     }
+
+    /// The run this record is of (its config resolved).
+    public var run: Run { config.resolved() }
 
     /// Same run, same results: everything but where, when and how fast it ran.
     public func sameResult(as other: RunRecord) -> Bool { resultOnly == other.resultOnly }

@@ -29,7 +29,7 @@ public final class Trainer {
     /// Checks everything that can be checked before training: the config's own rules, the
     /// dataset's presence and sizes, and that the context fits every split.
     public func preflight(_ config: RunConfig) throws {
-        _ = try prepare(config)
+        _ = try prepare(config, as: config.resolved())
     }
 
     /// Trains and evaluates one run. `progress` receives one-line updates for stderr. With
@@ -37,17 +37,16 @@ public final class Trainer {
     public func run(_ config: RunConfig, rank: Int, host: String,
                     progress: ((String) -> Void)? = nil, saveWeightsTo weightsPath: String? = nil) -> RunRecord {
         let started = Date()
-        let canonical = config.canonicalized()
-        var record = RunRecord(id: config.id, config: canonical, status: .ok, seed: canonical.seed,
+        let run = config.resolved()
+        var record = RunRecord(id: run.id, config: run.config, status: .ok, seed: run.seed,
                                rank: rank, host: host, numerics: Numerics.thisProcess)
         do {
-            let prepared = try prepare(config)
-            let session = TrainingSession(config: canonical, corpus: prepared.corpus,
-                                          sampler: prepared.sampler, valid: prepared.valid,
-                                          test: prepared.test, progress: progress)
-            session.run(into: &record)
+            let prepared = try prepare(config, as: run)
+            let session = TrainingSession(run: run, corpus: prepared.corpus, sampler: prepared.sampler,
+                                          valid: prepared.valid, test: prepared.test, progress: progress)
+            session.train(into: &record)
             if let weightsPath, record.status == .ok {
-                try session.model.saveWeights(to: weightsPath, metadata: WeightsMetadata.describe(canonical))
+                try session.model.saveWeights(to: weightsPath, metadata: WeightsMetadata.describe(run.config))
             }
         } catch {
             record.status = .failed
@@ -58,22 +57,17 @@ public final class Trainer {
         return record
     }
 
-    /// Loads (or reuses) the corpus and builds the run's sampler and evaluation windows.
-    func prepare(_ config: RunConfig) throws -> PreparedData {
+    /// Validates the config as written, then loads (or reuses) the corpus of its resolved `run`
+    /// and builds the sampler and evaluation windows.
+    func prepare(_ config: RunConfig, as run: Run) throws -> PreparedData {
         let issues = config.validate()
         if !issues.isEmpty { throw InvalidRunConfig(issues: issues) }
-        let c = config.canonicalized()
-        let corpus = try corpora.corpus(CorpusDataset(c.dataset), CorpusConvention(c.convention), at: dataLocation)
-        let sampler = try corpus.trainingSampler(contextLength: c.context, maxTrainTokens: c.maxTrainTokens,
-                                                 seed: c.seed)
-        let mode: EvaluationMode
-        switch c.evalMode {
-        case .study: mode = .study(windows: c.evalWindows ?? 10_000)
-        case .full: mode = .full(stride: min(c.evalStride ?? 1, c.context))
-        }
+        let corpus = try corpora.corpus(run.dataset, run.convention, at: dataLocation)
+        let sampler = try corpus.trainingSampler(contextLength: run.context, maxTrainTokens: run.maxTrainTokens,
+                                                 seed: run.seed)
         return PreparedData(corpus: corpus, sampler: sampler,
-                            valid: try corpus.evaluationWindows(.valid, contextLength: c.context, mode: mode),
-                            test: try corpus.evaluationWindows(.test, contextLength: c.context, mode: mode))
+                            valid: try corpus.evaluationWindows(.valid, contextLength: run.context, mode: run.evaluation),
+                            test: try corpus.evaluationWindows(.test, contextLength: run.context, mode: run.evaluation))
     }
 
     struct PreparedData {
@@ -88,26 +82,5 @@ public struct InvalidRunConfig: Error, CustomStringConvertible {
     public let issues: [ConfigIssue]
     public var description: String {
         "invalid run config: " + issues.map(\.description).joined(separator: "; ")
-    }
-}
-
-extension CorpusDataset {
-    /// Run configs and the corpus name datasets alike; the raw values are the contract.
-    init(_ dataset: RunConfig.Dataset) {
-        switch dataset {
-        case .tinyshakespeare: self = .tinyshakespeare
-        case .ptb: self = .ptb
-        case .wikitext2: self = .wikitext2
-        }
-    }
-}
-
-extension CorpusConvention {
-    init(_ convention: RunConfig.Convention) {
-        switch convention {
-        case .study: self = .study
-        case .nanogpt: self = .nanogpt
-        case .standard: self = .standard
-        }
     }
 }

@@ -6,7 +6,7 @@ import TensorCore
 /// One run from initialization to test NLL: the step loop, its budgets, valid evaluations with
 /// best-weight snapshots, divergence detection and the record's results.
 final class TrainingSession {
-    let config: RunConfig
+    let run: Run
     let corpus: LoadedCorpus
     let model: any LanguageModel
     let valid, test: EvaluationWindows
@@ -18,25 +18,25 @@ final class TrainingSession {
     private let evaluator: Evaluator
     private let schedule: LRSchedule
 
-    init(config: RunConfig, corpus: LoadedCorpus, sampler: TrainingWindowSampler,
+    init(run: Run, corpus: LoadedCorpus, sampler: TrainingWindowSampler,
          valid: EvaluationWindows, test: EvaluationWindows, progress: ((String) -> Void)?) {
-        self.config = config
+        self.run = run
         self.corpus = corpus
         self.sampler = sampler
         self.valid = valid
         self.test = test
         self.progress = progress
-        stepper = TrainingStep(config: config, vocabularySize: corpus.vocabulary.count)
+        stepper = TrainingStep(run: run, vocabularySize: corpus.vocabulary.count)
         model = stepper.model
-        evaluator = Evaluator(model: model, objective: config.predictedPositions)
-        schedule = config.schedule == .cosine
-            ? .warmupCosine(peak: Float(config.lr), warmup: config.warmupSteps, total: CostEstimate.plannedSteps(config))
-            : .constant(Float(config.lr))
+        evaluator = Evaluator(model: model, objective: run.predictedPositions)
+        schedule = run.schedule == .cosine
+            ? .warmupCosine(peak: Float(run.lr), warmup: run.warmupSteps, total: CostEstimate.plannedSteps(run))
+            : .constant(Float(run.lr))
     }
 
     /// Trains, evaluates and fills every result field of `record`.
-    func run(into record: inout RunRecord) {
-        let c = config
+    func train(into record: inout RunRecord) {
+        let c = run
         let targetsPerWindow = c.objective == .all ? c.context : 1
         let parameterCounts = (total: model.parameterCount, nonEmbedding: model.nonEmbeddingParameterCount)
         record.paramsTotal = parameterCounts.total
@@ -73,7 +73,7 @@ final class TrainingSession {
                              Self.duration(remaining)))
         }
 
-        progress?("\(record.id) \(c.arch.rawValue) on \(c.dataset.rawValue): \(parameterCounts.total) parameters, "
+        progress?("\(record.id) \(c.architecture.rawValue) on \(c.dataset.rawValue): \(parameterCounts.total) parameters, "
                   + "\(c.epochs) epochs of \(c.windowsPerEpoch) windows (batch \(c.batchSize), T \(c.context)), \(plannedSteps) steps planned")
         training: for epoch in 0..<c.epochs {
             var windowsLeft = c.windowsPerEpoch
@@ -146,18 +146,18 @@ final class TrainingSession {
 
     /// One optimizer step on the batch's first `windows` windows; returns the mean training loss.
     func step(_ batch: TrainingBatch, windows: Int, lr: Float) -> Float {
-        let T = config.context
+        let T = run.context
         let inputs = windows == batch.batchSize ? batch.inputs : Array(batch.inputs[0..<(windows * T)])
-        let targetCount = config.objective == .all ? windows * T : windows
+        let targetCount = run.objective == .all ? windows * T : windows
         let targets = targetCount == batch.targets.count ? batch.targets : Array(batch.targets[0..<targetCount])
         return stepper.step(inputs: inputs, targets: targets, windows: windows, lr: lr)
     }
 
     /// Whether a token, FLOP or step budget has been reached (epochs end the loop by themselves).
     func reachedBudget(steps: Int, tokens: Int) -> Bool {
-        if let cap = config.maxSteps, steps >= cap { return true }
-        if let budget = config.tokenBudget, tokens >= budget { return true }
-        if let budget = config.flopBudget, flops.total >= budget { return true }
+        if let cap = run.maxSteps, steps >= cap { return true }
+        if let budget = run.tokenBudget, tokens >= budget { return true }
+        if let budget = run.flopBudget, flops.total >= budget { return true }
         return false
     }
 

@@ -12,7 +12,7 @@ final class TrainingStep {
     static let initializationStream: UInt64 = 0x494E_4954       // "INIT"
     static let dropoutStream: UInt64 = 0x44_524F_504F_5554      // "DROPOUT"
 
-    let config: RunConfig
+    let run: Run
     let model: any LanguageModel
     /// Training FLOPs (forward, backward, optimizer) from every step so far.
     let flops = FlopCounter()
@@ -26,14 +26,13 @@ final class TrainingStep {
         didSet { graph.profiler = profiler }
     }
 
-    /// `config` must be canonical.
-    init(config: RunConfig, vocabularySize: Int) {
-        self.config = config
-        var initRNG = RNG(seed: config.seed, stream: Self.initializationStream)
-        model = makeLanguageModel(config.modelConfig(vocabularySize: vocabularySize), initRNG: &initRNG)
-        dropoutRNG = RNG(seed: config.seed, stream: Self.dropoutStream)
+    init(run: Run, vocabularySize: Int) {
+        self.run = run
+        var initRNG = RNG(seed: run.seed, stream: Self.initializationStream)
+        model = makeLanguageModel(run.modelConfig(vocabularySize: vocabularySize), initRNG: &initRNG)
+        dropoutRNG = RNG(seed: run.seed, stream: Self.dropoutStream)
         graph = Graph(parameters: model.parameters, training: true, flops: flops)
-        optimizer = OptimizerStep(config, parameters: model.parameters, flops: flops)
+        optimizer = OptimizerStep(run, parameters: model.parameters, flops: flops)
     }
 
     /// One optimizer step on `windows` windows (inputs (windows, T); targets (windows) for the
@@ -45,14 +44,14 @@ final class TrainingStep {
         if !gradientsAreZero { model.parameters.zeroGrad() }
         profiler?.attribute("zeroGrad", .forward)
         let logits = model.logits(graph, tokens: inputs, batchSize: windows,
-                                  predicting: config.predictedPositions, dropoutRNG: &dropoutRNG)
+                                  predicting: run.predictedPositions, dropoutRNG: &dropoutRNG)
         let loss = graph.crossEntropy(logits, targets: targets)
         let value = graph.scalar(loss)
         guard value.isFinite else { return value }
         gradientsAreZero = false
         graph.backward(loss)
         profiler?.mark()
-        if let clip = config.gradClip {
+        if let clip = run.gradClip {
             _ = clipGradNorm(model.parameters, maxNorm: Float(clip), flops: flops)
         }
         gradientsAreZero = optimizer.step(lr: lr)
@@ -66,7 +65,7 @@ enum OptimizerStep {
     case adam(Adam)
     case sgd(SGD)
 
-    init(_ c: RunConfig, parameters: ParameterSet, flops: FlopCounter) {
+    init(_ c: Run, parameters: ParameterSet, flops: FlopCounter) {
         switch c.optimizer {
         case .adam, .adamw:
             self = .adam(Adam(parameters: parameters, lr: Float(c.lr), beta1: Float(c.beta1), beta2: Float(c.beta2),

@@ -9,9 +9,12 @@ enum WeightsMetadata {
     static let runConfigKey = "lmsweep_run_config"
     static let versionKey = "lmsweep_version"
 
-    static func describe(_ config: RunConfig) -> [String: String] {
-        [runConfigKey: String(decoding: config.canonicalJSON(), as: UTF8.self),
-         versionKey: LMSweepVersion.current, "format": "pt"]
+    static func describe(_ canonical: RunConfig) -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // A struct of strings, numbers and enums: encoding cannot fail.
+        let json = String(decoding: try! encoder.encode(canonical), as: UTF8.self)
+        return [runConfigKey: json, versionKey: LMSweepVersion.current, "format": "pt"]
     }
 
     static func config(from metadata: [String: String], path: String) throws -> RunConfig {
@@ -56,17 +59,17 @@ extension Trainer {
     public func evaluate(weightsPath: String, settings: [String] = []) throws -> WeightsEvaluation {
         let (tensors, metadata) = try Safetensors.read(path: weightsPath)
         let config = try WeightsMetadata.config(from: metadata, path: weightsPath).applying(settings: settings)
-        let prepared = try prepare(config)
-        let c = config.canonicalized()
-        var initRNG = RNG(seed: c.seed, stream: TrainingStep.initializationStream)
-        let model = makeLanguageModel(c.modelConfig(vocabularySize: prepared.corpus.vocabulary.count), initRNG: &initRNG)
+        let run = config.resolved()
+        let prepared = try prepare(config, as: run)
+        var initRNG = RNG(seed: run.seed, stream: TrainingStep.initializationStream)
+        let model = makeLanguageModel(run.modelConfig(vocabularySize: prepared.corpus.vocabulary.count), initRNG: &initRNG)
         try model.loadWeights(tensors, from: weightsPath)
-        let evaluator = Evaluator(model: model, objective: c.predictedPositions)
+        let evaluator = Evaluator(model: model, objective: run.predictedPositions)
         let test = evaluator.nll(prepared.test)
         return WeightsEvaluation(
-            id: c.id, config: c, validNLL: evaluator.nll(prepared.valid), testNLL: test,
+            id: run.id, config: run.config, validNLL: evaluator.nll(prepared.valid), testNLL: test,
             bitsPerChar: prepared.corpus.level == .character ? test / log(2) : nil,
             perplexity: prepared.corpus.level == .word ? exp(test) : nil,
-            testScoredTokens: c.predictedPositions == .last ? prepared.test.windowCount : prepared.test.scoredTargetCount)
+            testScoredTokens: run.predictedPositions == .last ? prepared.test.windowCount : prepared.test.scoredTargetCount)
     }
 }

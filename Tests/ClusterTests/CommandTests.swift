@@ -113,6 +113,17 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(lines.last?.hasPrefix("pending on 2 ranks (largest first): about") ?? false)
     }
 
+    /// Run ids pinned in another process: `lmsweep plan` prints sweeps/smoke.yaml's twelve ids,
+    /// the values the first build of run ids gave them.
+    func testPlanPrintsSmokeSweepsPinnedIDsInAnotherProcess() throws {
+        let result = try SweepBinary.run(["plan", SweepBinary.repository + "/sweeps/smoke.yaml"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let ids = Set(result.stdout.split(separator: "\n").map { String($0.prefix(16)) }.filter { $0.allSatisfy(\.isHexDigit) && $0.count == 16 })
+        XCTAssertEqual(ids, ["53d0f81509aba582", "28139c8749f3f920", "50b1396ee664d7b3", "7c686b9ac3676ac6",
+                             "f523421e05688869", "a52552ac8e2b4910", "8b32a381b1ef85ee", "167b973e17bb2c65",
+                             "72d7abddd7379973", "959d953ee1513260", "cc5f0e79e36e0c96", "fb37f543c5cff400"])
+    }
+
     func testPlanOfABadSpecPrintsEveryProblemAndFails() throws {
         let dir = try folder("badplan")
         let spec = dir + "/bad.yaml"

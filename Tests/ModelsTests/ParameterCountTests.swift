@@ -7,7 +7,10 @@ import TensorCore
 final class ParameterCountTests: XCTestCase {
     private func study(_ architecture: ModelConfig.Architecture, vocabulary: Int = 65, context: Int = 128,
                        edit: (inout ModelConfig) -> Void = { _ in }) -> ModelConfig {
-        var c = ModelConfig(architecture: architecture, vocabularySize: vocabulary, contextLength: context, dModel: 128)
+        // The study's widths: 4 heads, FFN 512 (one attention block), MLP 256-256, dropout 0.1.
+        var c = ModelConfig(architecture: architecture, vocabularySize: vocabulary, contextLength: context, dModel: 128,
+                            heads: 4, depth: 1, ffnWidth: 512, hiddenWidths: [256, 256], dropout: 0.1,
+                            positions: .learned, norm: .post, tiedHead: false)
         edit(&c)
         return c
     }
@@ -59,7 +62,7 @@ final class ParameterCountTests: XCTestCase {
     /// PyTorch's initializations: LayerNorm ones/zeros, MHA biases zero, embeddings N(0, 1),
     /// in_proj xavier-uniform within √(6/(d + 3d)).
     func testInitializationFollowsPyTorchModules() {
-        let model = Fixture.model(ModelConfig(architecture: .transformer, vocabularySize: 65, contextLength: 128, dModel: 128, depth: 1))
+        let model = Fixture.model(study(.transformer))
         func values(_ name: String) -> [Float] {
             let t = model.weightTensors().first { $0.name == name }!
             return t.values

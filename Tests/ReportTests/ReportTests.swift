@@ -32,7 +32,7 @@ final class ReportTests: XCTestCase {
     }
 
     private func record(_ c: RunConfig, nll: Double) -> RunRecord {
-        let params = CostEstimate.parameters(c, vocabularySize: 65)
+        let params = CostEstimate.parameters(c.resolved(), vocabularySize: 65)
         return RunRecord(id: c.id, config: c, status: .ok, paramsTotal: params.total,
                          paramsNonEmbedding: params.nonEmbedding,
                          flopsStudy: Double(params.total) * 1e4, flops6N: Double(params.nonEmbedding) * 6e3,

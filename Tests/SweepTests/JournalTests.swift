@@ -52,6 +52,22 @@ final class JournalTests: XCTestCase {
         }
     }
 
+    /// A record whose config was edited (by hand, or another tool) no longer hashes to its id:
+    /// resume would skip the wrong job, so loading stops there, naming the line.
+    func testRecordWhoseConfigDoesNotHashToItsIDIsAnErrorNamingTheLine() throws {
+        let dir = scratchDirectory()
+        let jobs = try smallGridJobs()
+        let edited = syntheticRecord(for: jobs[1].config).jsonLine()
+            .replacingOccurrences(of: "\"windows_per_epoch\":256", with: "\"windows_per_epoch\":512")
+        XCTAssertNotEqual(edited, syntheticRecord(for: jobs[1].config).jsonLine())
+        let path = writeFile([syntheticRecord(for: jobs[0].config).jsonLine(), edited].joined(separator: "\n") + "\n",
+                             named: Journal.fileName, in: dir)
+        XCTAssertThrowsError(try Journal.load(path: path)) { error in
+            XCTAssertEqual((error as? JournalError)?.line, 2)
+            XCTAssertTrue("\(error)".contains("run \(jobs[1].id)'s config hashes to "), "\(error)")
+        }
+    }
+
     func testMissingJournalIsEmpty() throws {
         XCTAssertEqual(try Journal.load(path: scratchDirectory() + "/nothing.jsonl").count, 0)
     }

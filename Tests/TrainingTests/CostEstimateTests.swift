@@ -2,8 +2,8 @@ import XCTest
 @testable import Training
 
 final class CostEstimateTests: XCTestCase {
-    private func config(_ arch: RunConfig.Architecture, _ edit: (inout RunConfig) -> Void = { _ in }) -> RunConfig {
-        var c = RunConfig(); c.arch = arch; edit(&c); return c
+    private func config(_ arch: RunConfig.Architecture, _ edit: (inout RunConfig) -> Void = { _ in }) -> Run {
+        var c = RunConfig(); c.arch = arch; edit(&c); return c.resolved()
     }
 
     /// The study's published parameter counts (Tiny Shakespeare, T = 128, d = 128, V = 65).
@@ -41,15 +41,15 @@ final class CostEstimateTests: XCTestCase {
         let a = CostEstimate.predictedTrainingFLOPs(full, vocabularySize: 65)
         let b = CostEstimate.predictedTrainingFLOPs(capped, vocabularySize: 65)
         XCTAssertEqual(a / b, 4, accuracy: 1e-12)  // 20 steps vs 5
-        var flopCapped = full; flopCapped.flopBudget = 1e9
+        let flopCapped = config(.transformer) { $0.epochs = 2; $0.windowsPerEpoch = 640; $0.batchSize = 64; $0.flopBudget = 1e9 }
         XCTAssertEqual(CostEstimate.predictedTrainingFLOPs(flopCapped, vocabularySize: 65), 1e9)
     }
 
     /// Valid is measured every `eval_every` steps and on the final weights; test once.
     func testPredictedEvaluationsFollowTheBudgetNotTheEpochCap() {
-        var c = config(.transformer) { $0.epochs = 1000; $0.windowsPerEpoch = 1_000_000; $0.batchSize = 32 }
-        c.flopBudget = 1e12
-        c.evalEvery = 25
+        let c = config(.transformer) {
+            $0.epochs = 1000; $0.windowsPerEpoch = 1_000_000; $0.batchSize = 32; $0.flopBudget = 1e12; $0.evalEvery = 25
+        }
         let steps = CostEstimate.predictedSteps(c, vocabularySize: 65)
         XCTAssertEqual(Double(steps), (1e12 / CostEstimate.trainingFLOPsPerStep(c, vocabularySize: 65)).rounded(.up))
         let perWindow = CostEstimate.forwardFLOPsPerWindow(c, vocabularySize: 65)
@@ -64,7 +64,7 @@ final class CostEstimateTests: XCTestCase {
     /// counts rest on this; before block skipping and pruning were modelled the transformer
     /// was overpredicted 1.5-1.7x.
     func testPredictedStepFLOPsMatchTheExactCountWithin15Percent() {
-        let cases: [(String, RunConfig)] = [
+        let cases: [(String, Run)] = [
             ("linear", config(.linear) { $0.context = 64; $0.dModel = 32 }),
             ("mlp", config(.mlp) { $0.context = 64; $0.dModel = 32; $0.hidden = [128, 128] }),
             ("attention", config(.attention) { $0.context = 128; $0.dModel = 64; $0.heads = 4 }),
@@ -75,10 +75,10 @@ final class CostEstimateTests: XCTestCase {
                 $0.context = 64; $0.dModel = 64; $0.heads = 4; $0.depth = 2; $0.ffnWidth = 256; $0.objective = .all }),
         ]
         for (name, raw) in cases {
-            var c = raw
-            c.batchSize = 8
-            c = c.canonicalized()
-            let stepper = TrainingStep(config: c, vocabularySize: 65)
+            var edited = raw.config
+            edited.batchSize = 8
+            let c = edited.resolved()
+            let stepper = TrainingStep(run: c, vocabularySize: 65)
             let inputs = (0..<(8 * c.context)).map { Int32($0 % 65) }
             let targets = (0..<(c.objective == .all ? 8 * c.context : 8)).map { Int32(($0 * 7) % 65) }
             _ = stepper.step(inputs: inputs, targets: targets, windows: 8, lr: 1e-3)

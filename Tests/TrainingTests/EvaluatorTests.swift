@@ -31,9 +31,9 @@ final class EvaluatorTests: XCTestCase {
         let root = try TinyCorpus.make(byteCount: 3_000)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let corpus = try CorpusCache().corpus(.tinyshakespeare, .study, at: TinyCorpus.location(root))
-        var config = ModelConfig(architecture: .transformer, vocabularySize: corpus.vocabulary.count, contextLength: 12,
-                                 dModel: 16, heads: 2, depth: 2, ffnWidth: 24)
-        config.dropout = 0
+        let config = ModelConfig(architecture: .transformer, vocabularySize: corpus.vocabulary.count, contextLength: 12,
+                                 dModel: 16, heads: 2, depth: 2, ffnWidth: 24, hiddenWidths: [], dropout: 0,
+                                 positions: .learned, norm: .post, tiedHead: false)
         var rng = RNG(seed: 4)
         let model = makeLanguageModel(config, initRNG: &rng)
         // Stride 5 does not divide T = 12: a tail window and position-by-position selection.

@@ -8,7 +8,7 @@ import TensorCore
 final class ModelCostAgreementTests: XCTestCase {
     private func built(_ config: RunConfig, vocabulary: Int) -> any LanguageModel {
         var rng = RNG(seed: 0)
-        return makeLanguageModel(config.modelConfig(vocabularySize: vocabulary), initRNG: &rng)
+        return makeLanguageModel(config.resolved().modelConfig(vocabularySize: vocabulary), initRNG: &rng)
     }
 
     func testBuiltModelsMatchTheClosedFormsAcrossArchitecturesAndOptions() {
@@ -33,9 +33,9 @@ final class ModelCostAgreementTests: XCTestCase {
         for config in configs {
             for vocabulary in [65, 1_001] {
                 let model = built(config, vocabulary: vocabulary)
-                let expected = CostEstimate.parameters(config, vocabularySize: vocabulary)
-                XCTAssertEqual(model.parameterCount, expected.total, "\(config.canonicalJSON())")
-                XCTAssertEqual(model.nonEmbeddingParameterCount, expected.nonEmbedding, "\(config.canonicalJSON())")
+                let expected = CostEstimate.parameters(config.resolved(), vocabularySize: vocabulary)
+                XCTAssertEqual(model.parameterCount, expected.total, config.resolved().summary)
+                XCTAssertEqual(model.nonEmbeddingParameterCount, expected.nonEmbedding, config.resolved().summary)
             }
         }
     }
@@ -50,7 +50,7 @@ final class ModelCostAgreementTests: XCTestCase {
         for (name, vocabulary, count) in expected {
             let config = try XCTUnwrap(Presets.config(named: name), name)
             XCTAssertEqual(built(config, vocabulary: vocabulary).parameterCount, count, name)
-            XCTAssertEqual(CostEstimate.parameters(config, vocabularySize: vocabulary).total, count, name)
+            XCTAssertEqual(CostEstimate.parameters(config.resolved(), vocabularySize: vocabulary).total, count, name)
         }
     }
 

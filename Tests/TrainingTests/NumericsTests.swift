@@ -11,9 +11,9 @@ final class NumericsTests: XCTestCase {
         XCTAssertEqual(digest.count, 32, "SHA-256")
         XCTAssertEqual(NumericsCanary.digest(), digest, "no state carries from one canary to the next")
         XCTAssertEqual(Numerics.thisProcess.fingerprint, digest.prefix(8).map { String(format: "%02x", $0) }.joined())
-        let configs = NumericsCanary.configs
-        XCTAssertEqual(configs.map(\.arch), [.transformer, .transformer, .mlp])
-        XCTAssertEqual(configs.map(\.positions), [.learned, .rope, nil])
+        let configs = NumericsCanary.runs
+        XCTAssertEqual(configs.map(\.architecture), [.transformer, .transformer, .mlp])
+        XCTAssertEqual(configs.map(\.positions), [.learned, .rope, .none])
         XCTAssertEqual(configs.map(\.objective), [.all, .last, .last])
     }
 
@@ -21,10 +21,10 @@ final class NumericsTests: XCTestCase {
     /// transformers' QKV projection of (8·16) × 32 → 96 under it, the MLP's first layer of
     /// 1024 × (16·16) → 256 over it, whose weight gradient sums over K = 1,024 windows.
     func testCanaryShapesStraddleTheSmallMatrixLimit() {
-        let configs = NumericsCanary.configs
+        let configs = NumericsCanary.runs
         let transformer = configs[0], mlp = configs[2]
         let qkv = transformer.batchSize * transformer.context * transformer.dModel * 3 * transformer.dModel
-        let firstLayer = mlp.batchSize * mlp.context * mlp.dModel * mlp.hidden![0]
+        let firstLayer = mlp.batchSize * mlp.context * mlp.dModel * mlp.hidden[0]
         XCTAssertEqual(qkv, 393_216)
         XCTAssertEqual(firstLayer, 67_108_864)
         XCTAssertEqual(mlp.batchSize, 1024)

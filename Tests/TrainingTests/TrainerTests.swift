@@ -46,11 +46,11 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(record.id, config.id)
         XCTAssertEqual(record.config, config.canonicalized())
         let vocabulary = try CorpusCache().corpus(.tinyshakespeare, .study, at: TinyCorpus.location(root)).vocabulary.count
-        let counts = CostEstimate.parameters(config, vocabularySize: vocabulary)
+        let counts = CostEstimate.parameters(config.resolved(), vocabularySize: vocabulary)
         XCTAssertEqual(record.paramsTotal, counts.total)
         XCTAssertEqual(record.paramsNonEmbedding, counts.nonEmbedding)
         XCTAssertEqual(record.flopsStudy, 2 * Double(record.paramsTotal) * 128 * 16)
-        XCTAssertEqual(record.flops6N, CostEstimate.flops6N(config, parametersNonEmbedding: counts.nonEmbedding, windowsTrained: 128))
+        XCTAssertEqual(record.flops6N, CostEstimate.flops6N(config.resolved(), parametersNonEmbedding: counts.nonEmbedding, windowsTrained: 128))
         XCTAssertEqual(record.flopsExact, record.flopsForward + record.flopsBackward + record.flopsOptimizer)
         XCTAssertGreaterThan(record.flopsBackward, record.flopsForward)
         XCTAssertGreaterThan(record.flopsOptimizer, 0)
