@@ -65,8 +65,10 @@ let package = Package(
         .target(name: "Training", dependencies: ["TensorCore", "Corpus", "Models"]),
         .target(name: "Sweep", dependencies: ["Corpus", "Training", .product(name: "Yams", package: "Yams")]),
         .target(name: "Cluster", dependencies: ["CMPI", "Corpus", "Sweep", "Training"]),
+        // Benchmarks and profiles, built on Training's step (no benchmark code in the library modules).
+        .target(name: "Bench", dependencies: ["CBLAS", "TensorCore", "Corpus", "Training"]),
         .executableTarget(name: "lmsweep", dependencies: [
-            "TensorCore", "Corpus", "Models", "Training", "Sweep", "Cluster",
+            "TensorCore", "Corpus", "Models", "Training", "Sweep", "Cluster", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: cpuRequirementDefines),
 

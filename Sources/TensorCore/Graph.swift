@@ -184,16 +184,11 @@ public final class Graph {
     func scratch(_ count: Int) -> UnsafeMutablePointer<Float> { activationArena.allocate(count) }
 
     /// Pushes an op's backward closure; with a profiler, the time since the previous op ended is
-    /// this op's forward time.
-    /// `carving` moves a measured part of the op's forward time to a named sub-entry (attention's
-    /// masked softmax, so the step breakdown separates it from the GEMMs).
+    /// this op's forward time (the profiler wraps ops from outside; kernels know nothing of it).
     func record(_ op: StaticString, output: Node, inputs: [Node], claimsInputs: Bool = false,
-                carving: (String, Double)? = nil, _ closure: @escaping () -> Void) {
+                _ closure: @escaping () -> Void) {
         tape.append(TapeEntry(op: op, output: output, inputs: inputs, claimsInputs: claimsInputs, closure: closure))
-        if let profiler {
-            profiler.attribute(op, .forward)
-            if let (part, seconds) = carving { profiler.carve(part, seconds, from: op.description, .forward) }
-        }
+        profiler?.attribute(op, .forward)
     }
 }
 

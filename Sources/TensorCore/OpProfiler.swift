@@ -32,17 +32,5 @@ public final class OpProfiler {
         attribute(op.description, phase)
     }
 
-    /// Moves `seconds` of `op`'s time in `phase` to the entry `part`.
-    public func carve(_ part: String, _ seconds: Double, from op: String, _ phase: FlopCounter.Phase) {
-        var source = entries[op, default: Entry()], target = entries[part, default: Entry()]
-        if phase == .forward {
-            source.forwardSeconds -= seconds; target.forwardSeconds += seconds; target.calls += 1
-        } else {
-            source.backwardSeconds -= seconds; target.backwardSeconds += seconds
-        }
-        entries[op] = source
-        entries[part] = target
-    }
-
     public func reset() { entries = [:]; mark() }
 }

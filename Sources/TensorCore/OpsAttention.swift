@@ -90,8 +90,6 @@ extension Graph {
             }
         }
         let po = values[out.index]
-        var softmaxNanoseconds: UInt64 = 0
-        let profiling = profiler != nil
         for s in 0..<slices {
             if var g = generator {
                 sliceGenerators.append(g)
@@ -103,19 +101,15 @@ extension Graph {
                                     inputStride: layout.inputStride, outputStride: layout.outputStride,
                                     probabilities: probabilities + s * scoreSize,
                                     dropoutMask: mask.map { UnsafePointer($0) }, dropped: dropped,
-                                    output: po + layout.outputOffset(s), flops: flops,
-                                    measureSoftmax: profiling, softmaxNanoseconds: &softmaxNanoseconds)
+                                    output: po + layout.outputOffset(s), flops: flops)
         }
         flops.add(Double(slices * unmasked) * (FlopConvention.softmaxForward + (useDropout ? FlopConvention.dropoutForward : 0)), .forward)
         guard let dOut = grads[out.index] else { return }
         let (dq, dk, dv) = (q.1, k.1, v.1)
         let dScores = scratch(scoreSize)
         let flops = self.flops
-        let profiler = self.profiler
-        record("attention", output: out, inputs: inputs, claimsInputs: true,
-               carving: ("attention.softmax", Double(softmaxNanoseconds) * 1e-9)) {
+        record("attention", output: out, inputs: inputs, claimsInputs: true) {
             let overwrite = claimInputGradients()
-            var backwardSoftmaxNanoseconds: UInt64 = 0
             for s in 0..<slices {
                 let sliceProbabilities = probabilities + s * scoreSize
                 if let mask, let dropped {
@@ -131,12 +125,11 @@ extension Graph {
                                          inputStride: layout.inputStride, outputStride: layout.outputStride,
                                          scratch: dScores, dq: dq.map { $0 + i }, dk: dk.map { $0 + i }, dv: dv.map { $0 + i },
                                          overwrite: overwrite,
-                                         flops: flops, measureSoftmax: profiler != nil, softmaxNanoseconds: &backwardSoftmaxNanoseconds)
+                                         flops: flops)
             }
             if dq != nil || dk != nil {
                 flops.add(Double(slices * unmasked) * (FlopConvention.softmaxBackward + (useDropout ? FlopConvention.dropoutBackward : 0)), .backward)
             }
-            profiler?.carve("attention.softmax", Double(backwardSoftmaxNanoseconds) * 1e-9, from: "attention", .backward)
         }
     }
 

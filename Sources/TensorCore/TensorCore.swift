@@ -57,23 +57,10 @@ public enum TensorCore {
     }
 
     /// The CPU's feature flags from /proc/cpuinfo (Linux); empty elsewhere.
-    static func cpuFlags() -> Set<String> {
+    public static func cpuFlags() -> Set<String> {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
               let colon = line.firstIndex(of: ":") else { return [] }
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-    }
-
-    /// OpenBLAS picks its kernels once, when the library loads, from `OPENBLAS_CORETYPE` or CPUID.
-    /// If it picked a slower family than this CPU supports, re-executes this process (same
-    /// arguments) with `OPENBLAS_CORETYPE` set. Call it first thing in `main`, before any other
-    /// work or MPI initialisation. Does nothing when `OPENBLAS_CORETYPE` is already set (so it
-    /// runs at most once) or when OpenBLAS's choice is already the best.
-    public static func preferFastBLASKernels() {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
-              let core = fasterBLASCore(cpuFlags: cpuFlags(), current: blasCoreName) else { return }
-        setenv("OPENBLAS_CORETYPE", core, 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
-        // execv returns only on failure: carry on with the slower kernels.
     }
 }

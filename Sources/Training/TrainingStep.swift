@@ -8,25 +8,25 @@ import TensorCore
 ///
 /// Randomness comes from independent streams of the run's seed (initialization here, dropout
 /// here, window sampling in Corpus), so changing how many draws one makes never shifts another.
-final class TrainingStep {
+public final class TrainingStep {
     static let initializationStream: UInt64 = 0x494E_4954       // "INIT"
     static let dropoutStream: UInt64 = 0x44_524F_504F_5554      // "DROPOUT"
 
-    let run: Run
-    let model: any LanguageModel
+    public let run: Run
+    public let model: any LanguageModel
     /// Training FLOPs (forward, backward, optimizer) from every step so far.
-    let flops = FlopCounter()
+    public let flops = FlopCounter()
     private let graph: Graph
     private let optimizer: OptimizerStep
     private var dropoutRNG: RNG
     /// Adam zeroes the gradients in its update pass; then the next step skips its own zeroGrad.
     private var gradientsAreZero = false
     /// Charges each op's time, and zeroGrad's and the optimizer's, when set (`lmsweep bench --sections profile`).
-    var profiler: OpProfiler? {
+    public var profiler: OpProfiler? {
         didSet { graph.profiler = profiler }
     }
 
-    init(run: Run, vocabularySize: Int) {
+    public init(run: Run, vocabularySize: Int) {
         self.run = run
         var initRNG = RNG(seed: run.seed, stream: Self.initializationStream)
         model = makeLanguageModel(run.modelConfig(vocabularySize: vocabularySize), initRNG: &initRNG)
@@ -35,10 +35,13 @@ final class TrainingStep {
         optimizer = OptimizerStep(run, parameters: model.parameters, flops: flops)
     }
 
+    /// Bytes the step graph's arenas hold (activations, gradients): flat from the second step on.
+    public var arenaBytes: (activations: Int, gradients: Int) { graph.arenaBytes }
+
     /// One optimizer step on `windows` windows (inputs (windows, T); targets (windows) for the
     /// `last` objective, (windows, T) for `all`). Returns the mean loss; a non-finite loss
     /// skips backward and the update, so the caller can stop with status `diverged`.
-    func step(inputs: [Int32], targets: [Int32], windows: Int, lr: Float) -> Float {
+    public func step(inputs: [Int32], targets: [Int32], windows: Int, lr: Float) -> Float {
         profiler?.mark()
         graph.reset()
         if !gradientsAreZero { model.parameters.zeroGrad() }

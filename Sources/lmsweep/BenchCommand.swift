@@ -1,18 +1,21 @@
 import ArgumentParser
-import Foundation
+import Bench
 import Corpus
+import Foundation
 import TensorCore
+import Training
 
 /// `lmsweep bench`: the tensor core's speed at the study's shapes, one BLAS thread.
-/// Argument parsing only; the measurements live in TensorCore's Benchmark*.swift.
+/// Argument parsing only; the measurements live in the Bench module.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the tensor core: per-op GFLOP/s beside raw cblas_sgemm, and a transformer step's breakdown.",
         discussion: """
         Build in release first (swift build -c release). Sections: ops (every op forward + backward \
-        at batch 64, context 128, d_model 128, 4 heads, vocabulary 65 and 10,000), step (a 3-block \
-        post-LN transformer training step, per-op time), memory (arena and resident memory over many steps), \
+        at batch 64, context 128, d_model 128, 4 heads, vocabulary 65 and 10,000), step (the study's \
+        3-block post-LN transformer, study-tiny-transformer, one training step op by op), memory (arena \
+        and resident memory over many steps), \
         models (each model's training windows/s), profile (each study model's training step op by op, \
         not run unless asked), data (loading and tokenizing WikiText-2, assembling \
         a batch; needs the datasets: --data-dir, $LMSWEEP_DATA or ./data).
@@ -31,8 +34,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Training steps for the memory check.")
     var memorySteps: Int = 200
 
-    @Option(name: .long, help: "Attention/residual dropout in the benchmark transformer.")
-    var dropout: Float = 0
+    @Option(name: .long, help: "Dropout of the step and memory sections' transformer (the study's is 0.1).")
+    var dropout: Double = 0
 
     static let knownSections: Set<String> = ["ops", "step", "memory", "models", "profile", "data"]
 
@@ -52,13 +55,14 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         TensorCore.setBLASThreads(1)
         print("OpenBLAS kernels: \(TensorCore.blasCoreName)")
-        var shape = BenchmarkTransformer.Shape()
-        shape.dropout = dropout
+        var transformer = Presets.config(named: "study-tiny-transformer")!
+        transformer.dropout = dropout
+        let run = transformer.resolved()
         for section in requestedSections {
             switch section {
             case "ops": benchOps()
-            case "step": benchStep(shape)
-            case "memory": benchMemory(shape)
+            case "step": benchStep(run)
+            case "memory": benchMemory(run)
             case "data": try benchData()
             case "profile": ModelBench.printProfiles(steps: steps)
             default: benchModels()
@@ -68,19 +72,19 @@ struct BenchCommand: ParsableCommand {
 
     func benchOps() {
         print("== ops: forward + backward at the study's shapes (1 BLAS thread; best of 5 rounds) ==")
-        print(Benchmark.formatOpTable(Benchmark.opRows(Benchmark.StudyShapes())))
+        print(OpBenchmark.formatOpTable(OpBenchmark.opRows(OpBenchmark.StudyShapes())))
         print()
     }
 
-    func benchStep(_ shape: BenchmarkTransformer.Shape) {
-        print("== step: transformer training step, \(shape.layers) post-LN blocks, d \(shape.modelWidth), ffn \(shape.feedForwardWidth), "
-              + "T \(shape.context), B \(shape.batch), vocabulary \(shape.vocabulary), last-position objective, Adam ==")
-        print(Benchmark.formatStep(Benchmark.transformerStep(shape: shape, steps: steps)))
+    func benchStep(_ run: Run) {
+        print("== step: transformer training step, \(run.depth) \(run.norm.rawValue)-LN blocks, d \(run.dModel), ffn \(run.ffnWidth), "
+              + "T \(run.context), B \(run.batchSize), vocabulary 65, \(run.objective.rawValue) objective, dropout \(run.dropout), Adam ==")
+        print(StepBenchmark.format(StepBenchmark.breakdown(run, steps: steps)))
         print()
     }
 
-    func benchMemory(_ shape: BenchmarkTransformer.Shape) {
-        let check = Benchmark.memoryCheck(shape: shape, steps: memorySteps)
+    func benchMemory(_ run: Run) {
+        let check = StepBenchmark.memoryCheck(run, steps: memorySteps)
         print("== memory over \(check.steps) training steps ==")
         print("arena bytes after step 2: \(check.arenaBytesAfterStep2), after step \(check.steps): \(check.arenaBytesAfterLast)")
         print("resident bytes after step 2: \(check.residentBytesAfterStep2), after step \(check.steps): \(check.residentBytesAfterLast)")

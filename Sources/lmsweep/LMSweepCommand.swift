@@ -26,7 +26,7 @@ struct LMSweepCommand: ParsableCommand {
     /// same bits. Before that, check the CPU has the instructions the tensor core was built for.
     static func main() {
         CPUCheck.exitIfUnsupported()
-        TensorCore.preferFastBLASKernels()
+        BLASKernelChoice.preferFastKernels()
         main(nil)
     }
 }

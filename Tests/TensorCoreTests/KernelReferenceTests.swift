@@ -37,10 +37,8 @@ final class KernelReferenceTests: XCTestCase {
         for causal in [true, false] {
             var probabilities = [Float](repeating: .nan, count: time * time)
             var output = [Float](repeating: 0, count: time * headDim)
-            var unused: UInt64 = 0
             AttentionKernel.forward(q: q, k: k, v: v, time: time, headDim: headDim, causal: causal,
-                                    probabilities: &probabilities, dropoutMask: nil, dropped: nil, output: &output, flops: FlopCounter(),
-                                    softmaxNanoseconds: &unused)
+                                    probabilities: &probabilities, dropoutMask: nil, dropped: nil, output: &output, flops: FlopCounter())
             let reference = AttentionKernel.naiveForward(q: q, k: k, v: v, time: time, headDim: headDim, causal: causal)
             for (x, y) in zip(output, reference) { XCTAssertEqual(x, y, accuracy: 1e-5) }
             if causal {

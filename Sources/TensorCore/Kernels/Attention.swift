@@ -22,7 +22,7 @@ enum AttentionKernel {
                         time: Int, headDim: Int, causal: Bool, inputStride: Int? = nil, outputStride: Int? = nil,
                         probabilities: UnsafeMutablePointer<Float>, dropoutMask: UnsafePointer<Float>?,
                         dropped: UnsafeMutablePointer<Float>?,
-                        output: UnsafeMutablePointer<Float>, flops: FlopCounter, measureSoftmax: Bool = false, softmaxNanoseconds: inout UInt64) {
+                        output: UnsafeMutablePointer<Float>, flops: FlopCounter) {
         let scale = 1 / Float(headDim).squareRoot()
         let ldIn = inputStride ?? headDim, ldOut = outputStride ?? headDim
         let block = causal ? causalBlock : time
@@ -33,9 +33,7 @@ enum AttentionKernel {
                      a: q + start * ldIn, lda: ldIn, b: k, ldb: ldIn, beta: 0, c: probabilities + start * time, ldc: time,
                      flops: flops, .forward)
         }
-        let started = !measureSoftmax ? 0 : DispatchTime.now().uptimeNanoseconds
         maskedSoftmax(probabilities, time: time, causal: causal)
-        if measureSoftmax { softmaxNanoseconds += DispatchTime.now().uptimeNanoseconds - started }
         var mixing = UnsafePointer(probabilities)
         if let dropoutMask, let dropped {
             Elementwise.multiply(probabilities, dropoutMask, into: dropped, count: time * time, accumulate: false)
@@ -78,7 +76,7 @@ enum AttentionKernel {
                          scratch: UnsafeMutablePointer<Float>,
                          dq: UnsafeMutablePointer<Float>?, dk: UnsafeMutablePointer<Float>?, dv: UnsafeMutablePointer<Float>?,
                          overwrite: (q: Bool, k: Bool, v: Bool) = (false, false, false),
-                         flops: FlopCounter, measureSoftmax: Bool = false, softmaxNanoseconds: inout UInt64) {
+                         flops: FlopCounter) {
         let scale = 1 / Float(headDim).squareRoot()
         let ldIn = inputStride ?? headDim, ldOut = outputStride ?? headDim
         let block = causal ? causalBlock : time
@@ -100,7 +98,6 @@ enum AttentionKernel {
                      a: dOutput + start * ldOut, lda: ldOut, b: v, ldb: ldIn, beta: 0, c: scratch + start * time, ldc: time,
                      flops: flops, .backward)
         }
-        let started = !measureSoftmax ? 0 : DispatchTime.now().uptimeNanoseconds
         // dS = P ⊙ (dP' − Σ dP'·P) with dP' = dP ⊙ dropout mask, lower triangle only; zeros above
         // (the entries right of each row block were never written by the GEMM).
         for i in 0..<time {
@@ -111,7 +108,6 @@ enum AttentionKernel {
             for j in 0..<length { d[j] = p[j] * (d[j] - dot) }
             if length < time { (d + length).update(repeating: 0, count: time - length) }
         }
-        if measureSoftmax { softmaxNanoseconds += DispatchTime.now().uptimeNanoseconds - started }
         for start in blocks(time: time, causal: causal) {
             let end = min(start + block, time), first = causal ? start : 0
             if let dq {

@@ -1,9 +1,11 @@
 import CBLAS
 import Foundation
+import TensorCore
 
-/// The speed benchmark behind `lmsweep bench`: each op at the study's shapes, forward plus
-/// backward, GFLOP/s from the exact counter beside raw `cblas_sgemm` on the same GEMM calls.
-public enum Benchmark {
+/// The speed benchmark behind `lmsweep bench --sections ops`: each op at the study's shapes,
+/// forward plus backward, GFLOP/s from the exact counter beside raw `cblas_sgemm` on the same
+/// GEMM calls.
+public enum OpBenchmark {
     public struct OpRow {
         public let op: String
         public let shape: String
@@ -22,53 +24,26 @@ public enum Benchmark {
     /// One GEMM call's shape, for the raw-sgemm comparison.
     struct GemmCall {
         let transA: Bool, transB: Bool, m: Int, n: Int, k: Int, beta: Float
-        var flops: Double { FlopConvention.matmul(m: m, n: n, k: k) }
-    }
-
-    /// Best per-call times of several bodies, measured in interleaved rounds after a warm-up. The
-    /// minimum is the least disturbed figure on a shared machine, and interleaving the rounds lets
-    /// a burst of load from other processes hit every body alike, so their ratio stays meaningful.
-    public static func bestSecondsInterleaved(rounds: Int = 7, minRoundSeconds: Double = 0.03, _ bodies: [() -> Void]) -> [Double] {
-        for body in bodies { body(); body() }
-        var best = [Double](repeating: .infinity, count: bodies.count)
-        for _ in 0..<rounds {
-            for (index, body) in bodies.enumerated() {
-                var calls = 0
-                let start = DispatchTime.now().uptimeNanoseconds
-                var elapsed: Double = 0
-                repeat {
-                    body()
-                    calls += 1
-                    elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-                } while elapsed < minRoundSeconds
-                best[index] = min(best[index], elapsed / Double(calls))
-            }
-        }
-        return best
+        var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
     }
 
     /// A body issuing `calls` straight to cblas_sgemm on buffers of the right sizes, and its FLOPs.
-    static func rawSgemm(_ calls: [GemmCall], repeats: Int = 1) -> (body: () -> Void, flops: Double, release: () -> Void) {
-        let buffers = calls.map { call -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
-            let a = UnsafeMutablePointer<Float>.allocate(capacity: call.m * call.k)
-            let b = UnsafeMutablePointer<Float>.allocate(capacity: call.k * call.n)
-            let c = UnsafeMutablePointer<Float>.allocate(capacity: call.m * call.n)
-            a.initialize(repeating: 0.01, count: call.m * call.k)
-            b.initialize(repeating: 0.02, count: call.k * call.n)
-            c.initialize(repeating: 0, count: call.m * call.n)
-            return (a, b, c)
+    static func rawSgemm(_ calls: [GemmCall], repeats: Int = 1) -> (body: () -> Void, flops: Double) {
+        var buffers = calls.map { call in
+            ([Float](repeating: 0.01, count: call.m * call.k), [Float](repeating: 0.02, count: call.k * call.n),
+             [Float](repeating: 0, count: call.m * call.n))
         }
         let body = {
             for _ in 0..<repeats {
-                for (call, (a, b, c)) in zip(calls, buffers) {
+                for index in calls.indices {
+                    let call = calls[index]
                     cblas_sgemm(CblasRowMajor, call.transA ? CblasTrans : CblasNoTrans, call.transB ? CblasTrans : CblasNoTrans,
-                                Int32(call.m), Int32(call.n), Int32(call.k), 1, a, Int32(call.transA ? call.m : call.k),
-                                b, Int32(call.transB ? call.k : call.n), call.beta, c, Int32(call.n))
+                                Int32(call.m), Int32(call.n), Int32(call.k), 1, buffers[index].0, Int32(call.transA ? call.m : call.k),
+                                buffers[index].1, Int32(call.transB ? call.k : call.n), call.beta, &buffers[index].2, Int32(call.n))
                 }
             }
         }
-        return (body, Double(repeats) * calls.reduce(0) { $0 + $1.flops },
-                { for (a, b, c) in buffers { a.deallocate(); b.deallocate(); c.deallocate() } })
+        return (body, Double(repeats) * calls.reduce(0) { $0 + $1.flops })
     }
 
     /// Times one op's forward and backward. `inputs` are parameters (so every input gets a
@@ -81,22 +56,18 @@ public enum Benchmark {
         parameters.finalize(rng: &rng)
         let flops = FlopCounter()
         let graph = Graph(parameters: parameters, training: true, flops: flops)
-        var output = Node(index: 0)
-        func forward() {
+        func forward() -> Node {
             graph.reset()
-            output = build(graph, handles.map { graph.param($0) })
+            return build(graph, handles.map { graph.param($0) })
         }
-        forward()
-        let seed = [Float](repeating: 0.01, count: graph.shape(output).reduce(1, *))
+        let seed = [Float](repeating: 0.01, count: graph.shape(forward()).reduce(1, *))
         flops.reset()
-        forward()
-        graph.backward(from: output, outputGradient: seed)
+        graph.backward(from: forward(), outputGradient: seed)
         let opFlops = flops.forward + flops.backward
         let rawBody = raw.map { rawSgemm($0, repeats: rawRepeats) }
-        defer { rawBody?.release() }
-        var bodies: [() -> Void] = [{ forward() }, { forward(); graph.backward(from: output, outputGradient: seed) }]
+        var bodies: [() -> Void] = [{ _ = forward() }, { graph.backward(from: forward(), outputGradient: seed) }]
         if let rawBody { bodies.append(rawBody.body) }
-        let best = bestSecondsInterleaved(bodies)
+        let best = Measure.bestSecondsInterleaved(bodies)
         return OpRow(op: op, shape: shape, flops: opFlops, forwardSeconds: best[0],
                      backwardSeconds: max(best[1] - best[0], 0),
                      rawSgemmSeconds: rawBody == nil ? nil : best[2], rawSgemmFlops: rawBody?.flops)
@@ -110,9 +81,9 @@ public enum Benchmark {
     }
 
     /// The GEMMs of one (batch, head) slice of causal attention forward + backward, in the
-    /// causal row blocks the kernel issues them (`AttentionKernel.causalBlock`).
+    /// causal row blocks the kernel issues them (``TensorCore/causalAttentionBlockRows``).
     static func attentionGemms(time: Int, headDim: Int) -> [GemmCall] {
-        let block = AttentionKernel.causalBlock
+        let block = TensorCore.causalAttentionBlockRows
         return stride(from: 0, to: time, by: block).flatMap { start -> [GemmCall] in
             let rows = min(start + block, time) - start, keys = min(start + block, time)
             return [GemmCall(transA: false, transB: true, m: rows, n: keys, k: headDim, beta: 0),          // S = Q·Kᵀ

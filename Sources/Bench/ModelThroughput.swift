@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import Training
 
 /// Training throughput of the study's models: full training steps (forward, fused loss,
 /// backward, Adam) on random windows, timed like `shared/bench/torch_study.py` times PyTorch
@@ -19,19 +20,19 @@ public enum ModelThroughput {
 
     /// The four study models at the study's shapes (Tiny Shakespeare, V = 65, T = 128, d = 128),
     /// `last` objective, and the transformer with `all`.
-    public static var studyCases: [(name: String, config: RunConfig)] {
-        var transformerAll = Presets.tiny(.transformer)
+    public static var studyCases: [(name: String, run: Run)] {
+        let preset = { (name: String) in Presets.config(named: "study-tiny-\(name)")! }
+        var transformerAll = preset("transformer")
         transformerAll.objective = .all
-        return [("linear", Presets.tiny(.linear)), ("mlp", Presets.tiny(.mlp)),
-                ("attention", Presets.tiny(.attention)), ("transformer", Presets.tiny(.transformer)),
-                ("transformer", transformerAll)]
+        return [("linear", preset("linear").resolved()), ("mlp", preset("mlp").resolved()),
+                ("attention", preset("attention").resolved()), ("transformer", preset("transformer").resolved()),
+                ("transformer", transformerAll.resolved())]
     }
 
-    /// Times training steps of `config` at its batch size and context on random tokens.
-    public static func measure(_ name: String, _ config: RunConfig, vocabularySize: Int = 65,
+    /// Times training steps of `c` at its batch size and context on random tokens.
+    public static func measure(_ name: String, _ c: Run, vocabularySize: Int = 65,
                                seconds: Double = 3, repetitions: Int = 3, warmupSteps: Int = 3) -> Measurement {
         TensorCore.setBLASThreads(1)
-        let c = config.resolved()
         let stepper = TrainingStep(run: c, vocabularySize: vocabularySize)
         let (B, T) = (c.batchSize, c.context)
         var rng = RNG(seed: 1)
@@ -72,26 +73,5 @@ public enum ModelThroughput {
                            tokensPerSecond: windowsPerSecond * Double(all ? T : 1),
                            gflopsPerSecond: flopsPerStep * windowsPerSecond / Double(B) / 1e9,
                            flopsPerStep: flopsPerStep)
-    }
-
-    /// One model's step, op by op (fastest of `steps` profiled steps), on random windows.
-    public static func profile(_ config: RunConfig, vocabularySize: Int = 65, steps: Int = 5) -> Benchmark.StepBreakdown {
-        TensorCore.setBLASThreads(1)
-        let c = config.resolved()
-        let stepper = TrainingStep(run: c, vocabularySize: vocabularySize)
-        let (B, T) = (c.batchSize, c.context)
-        var rng = RNG(seed: 1)
-        let inputs = (0..<(B * T)).map { _ in Int32(rng.nextInt(below: vocabularySize)) }
-        let targets = (0..<(c.objective == .all ? B * T : B)).map { _ in Int32(rng.nextInt(below: vocabularySize)) }
-        let lr = Float(c.lr)
-        _ = stepper.step(inputs: inputs, targets: targets, windows: B, lr: lr)
-        stepper.flops.reset()
-        _ = stepper.step(inputs: inputs, targets: targets, windows: B, lr: lr)
-        let flops = stepper.flops
-        return Benchmark.breakdown(steps: steps, forwardFlops: flops.forward, backwardFlops: flops.backward,
-                                   optimizerFlops: flops.optimizer) { profiler in
-            stepper.profiler = profiler
-            _ = stepper.step(inputs: inputs, targets: targets, windows: B, lr: lr)
-        }
     }
 }

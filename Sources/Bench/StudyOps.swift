@@ -1,8 +1,9 @@
 import Foundation
+import TensorCore
 
 /// The benchmark's content at the study's shapes (batch 64, context 128, d_model 128, 4 heads,
-/// FFN 256, vocabulary 65 and 10,000) and its printed tables.
-extension Benchmark {
+/// FFN 256, vocabulary 65 and 10,000) and its printed table.
+extension OpBenchmark {
     public struct StudyShapes: Sendable {
         public var batch = 64, context = 128, modelWidth = 128, heads = 4, feedForwardWidth = 256
         public var vocabularies = [65, 10_000]
@@ -72,6 +73,7 @@ extension Benchmark {
     }
 
     public static func formatOpTable(_ rows: [OpRow]) -> String {
+        let (pad, lpad, fixed) = (Measure.pad, Measure.lpad, Measure.fixed)
         var lines = [pad("op", 20) + pad("shape", 22) + lpad("MFLOP", 9) + lpad("fwd ms", 9) + lpad("bwd ms", 9)
                      + lpad("GFLOP/s", 9) + lpad("sgemm", 9) + lpad("% sgemm", 9)]
         for row in rows {
@@ -86,7 +88,4 @@ extension Benchmark {
         return lines.joined(separator: "\n")
     }
 
-    static func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
-    static func lpad(_ s: String, _ width: Int) -> String { s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s }
-    static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 }
