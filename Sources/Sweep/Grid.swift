@@ -1,7 +1,6 @@
 import Corpus
 import Foundation
 import Training
-import Yams
 
 /// Expands a spec into its jobs and checks every one of them before any rank trains.
 public enum Grid {
@@ -60,8 +59,7 @@ private struct Expander {
     /// overrides slotted in just above `base`, validates it, and adds it unless excluded or
     /// already present.
     mutating func add(layers: [ConfigPatch], origin: Int, excludable: Bool) {
-        let arch = layers.flatMap(\.settings).last { $0.key == "arch" }
-            .flatMap { $0.node.string.flatMap(RunConfig.Architecture.init(rawValue:)) } ?? RunConfig().arch
+        let arch = RunConfig().applying(layers.flatMap(\.settings).filter { $0.key == "arch" }).arch
         var ordered = [layers[0]]
         if let override = spec.overrides[arch] { ordered.append(override) }
         ordered += layers.dropFirst()
@@ -71,8 +69,7 @@ private struct Expander {
             if latest[setting.key] == nil { order.append(setting.key) }
             latest[setting.key] = setting
         }
-        let settings = order.compactMap { latest[$0] }
-        guard let config = Self.config(settings) else { return }
+        let config = RunConfig().applying(order.compactMap { latest[$0] })
         if excludable, let rule = spec.exclude.firstIndex(where: { Self.matches(config, $0) }) {
             usedExcludes.insert(rule)
             return
@@ -91,20 +88,12 @@ private struct Expander {
         if seen.insert(job.id).inserted { jobs.append(job) }
     }
 
-    /// Decodes merged settings through ``RunConfig``'s strict decoder (each value was
-    /// type-checked when the spec was read, so this succeeds).
-    static func config(_ settings: [ConfigSetting]) -> RunConfig? {
-        let node = Node.mapping(Node.Mapping(settings.map { (Node($0.key), $0.node) }))
-        return try? YAMLDecoder().decode(RunConfig.self, from: node)
-    }
-
     /// Does every key of an exclude rule have the same value in `config` (as configured,
     /// before canonicalization)?
     static func matches(_ config: RunConfig, _ rule: ConfigPatch) -> Bool {
         let fields = config.fieldsByKey
         return rule.settings.allSatisfy { setting in
-            guard let ruleConfig = Self.config([setting]) else { return false }
-            return ruleConfig.fieldsByKey[setting.key]?.value == fields[setting.key]?.value
+            RunConfig().applying([setting]).fieldsByKey[setting.key]?.value == fields[setting.key]?.value
         }
     }
 

@@ -34,6 +34,15 @@ public struct Job: Hashable, Sendable {
         self.settingLines = settingLines
     }
 
+    /// A job with a given predicted cost (tests of scheduling and progress).
+    init(run: Run, predictedFLOPs: Double) {
+        self.run = run
+        parameters = 0
+        self.predictedFLOPs = predictedFLOPs
+        origin = ""
+        settingLines = [:]
+    }
+
     /// A short human summary: `transformer ctx=64 depth=2 heads=4 d=128 seed=0`.
     public var summary: String { run.summary }
 

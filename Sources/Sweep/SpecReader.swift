@@ -94,7 +94,7 @@ struct SpecReader {
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             guard let arch = RunConfig.Architecture(rawValue: key) else {
-                report(keyNode, key: "overrides", value: key, "not an architecture (one of \(Self.choices(RunConfig.Architecture.self)))")
+                report(keyNode, key: "overrides", value: key, "not an architecture (\(RunConfig.Architecture.expectation))")
                 continue
             }
             let settings = patch(value, path: "overrides.\(key)")
@@ -186,24 +186,35 @@ struct SpecReader {
         return ConfigPatch(settings: settings, line: Self.line(node))
     }
 
-    /// Type-checks one key and value by decoding a one-key ``RunConfig``: the contract's own
-    /// strict decoder is the single source of truth for what a key accepts.
+    /// Decodes one key's value, once, against ``RunConfig/schema``: the contract's own
+    /// declaration is the single source of truth for what a key accepts.
     private mutating func setting(keyNode: Node, value: Node, path: String) -> ConfigSetting? {
         let key = keyNode.string ?? Self.render(keyNode)
+        let schema: RunConfigKey
         do {
-            _ = try YAMLDecoder().decode(RunConfig.self, from: Node.mapping(Node.Mapping([(keyNode, value)])))
-        } catch let error as RunConfig.UnknownKeyError {
-            report(keyNode, key: path, value: key, error.description)
-            return nil
+            schema = try RunConfig.key(named: key)
         } catch {
-            report(value, key: path, "expected \(Self.expectation(for: key, error: error))")
+            report(keyNode, key: path, value: key, "\(error)")
             return nil
         }
-        if value.null != nil && Self.requiredValueKeys.contains(key) {
+        if value.null != nil && !schema.optional {
             report(value, key: path, "needs a value (leave the key out to keep the default)")
             return nil
         }
-        return ConfigSetting(key: key, node: value, line: Self.line(value))
+        do {
+            return ConfigSetting(key: key, assignment: try schema.assignment(from: YAMLValue(node: value)), node: value,
+                                 line: Self.line(value))
+        } catch {
+            report(value, key: path, "expected \(schema.expectation)")
+            return nil
+        }
+    }
+
+    /// A YAML node as a run-config value source.
+    struct YAMLValue: RunConfigValueSource {
+        let node: Node
+        var isNull: Bool { node.null != nil }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try YAMLDecoder().decode(T.self, from: node) }
     }
 
     // MARK: reporting
@@ -247,61 +258,9 @@ struct SpecReader {
         }
     }
 
-    static func choices<E: CaseIterable & RawRepresentable>(_ type: E.Type) -> String where E.RawValue == String {
-        E.allCases.map(\.rawValue).joined(separator: ", ")
-    }
-
-    /// Keys that are not optional in ``RunConfig``: there `null` would silently mean "the
-    /// default", so it is an error. (For optional keys null is a value: `ffn_width: null` is 4·d.)
-    static let requiredValueKeys: Set<String> = [
-        "dataset", "convention", "arch", "context", "d_model", "objective", "optimizer", "lr",
-        "weight_decay", "beta1", "beta2", "momentum", "schedule", "warmup_steps", "batch_size", "seed",
-        "epochs", "windows_per_epoch", "eval_mode", "restore_best",
-    ]
-
-    static let enumChoices: [String: String] = [
-        "dataset": choices(RunConfig.Dataset.self), "convention": choices(RunConfig.Convention.self),
-        "arch": choices(RunConfig.Architecture.self), "positions": choices(RunConfig.Positions.self),
-        "norm": choices(RunConfig.NormPlacement.self), "objective": choices(RunConfig.Objective.self),
-        "optimizer": choices(RunConfig.Optimizer.self), "schedule": choices(RunConfig.Schedule.self),
-        "eval_mode": choices(RunConfig.EvalMode.self),
-    ]
-
-    /// What a key accepts, in words, for a value that failed to decode.
-    static func expectation(for key: String, error: Error) -> String {
-        if let choices = enumChoices[key] { return "one of \(choices)" }
-        if case DecodingError.typeMismatch(let type, _) = error {
-            let name = "\(type)"
-            switch name {
-            case "Int": return "an integer"
-            case "UInt64": return "a non-negative integer"
-            case "Double", "Float": return "a number"
-            case "Bool": return "true or false"
-            case "String": return "text"
-            default: return name.contains("Array") || name.contains("Sequence") || name.contains("]") ? "a list of integers" : name
-            }
-        }
-        if case DecodingError.dataCorrupted = error { return "a value of the right type for \(key)" }
-        return "\(error)"
-    }
 
     static func hint(_ key: String, among keys: [String]) -> String {
-        guard let near = keys.min(by: { distance($0, key) < distance($1, key) }), distance(near, key) <= 3 else { return "" }
+        guard let near = keys.min(by: { editDistance($0, key) < editDistance($1, key) }), editDistance(near, key) <= 3 else { return "" }
         return " (did you mean '\(near)'?)"
-    }
-
-    /// Levenshtein distance, for "did you mean" on misspelt spec keys.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty else { return b.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in b.indices {
-                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (a[i - 1] == b[j] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

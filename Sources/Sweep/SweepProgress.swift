@@ -72,8 +72,8 @@ public struct SweepProgress {
         var parts = [
             "\(doneJobs)/\(totalJobs) jobs",
             "\(ResultsTable.sci(doneFLOPs))/\(ResultsTable.sci(totalFLOPs)) FLOPs (\(Int(percent.rounded()))%)",
-            eta(now: now).measured ? "ETA \(Self.duration(eta(now: now).seconds))"
-                : "ETA ~\(Self.duration(eta(now: now).seconds)) (predicted)",
+            eta(now: now).measured ? "ETA \(durationText(eta(now: now).seconds))"
+                : "ETA ~\(durationText(eta(now: now).seconds)) (predicted)",
         ]
         let shown = min(ranks, 8)
         let ranksText = (0..<shown).map { rank in
@@ -81,13 +81,5 @@ public struct SweepProgress {
         }.joined(separator: "; ")
         parts.append(ranksText + (ranks > shown ? "; +\(ranks - shown) ranks" : ""))
         return parts.joined(separator: " | ")
-    }
-
-    /// `1h02m`, `4m05s`, `12s`.
-    public static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
-        if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
-        return "\(s)s"
     }
 }

@@ -6,11 +6,18 @@ import Yams
 /// a problem found later (in expansion or validation) can still point at the file.
 public struct ConfigSetting {
     public let key: String
-    /// The YAML node, type-checked against ``RunConfig`` when the spec was read.
+    /// The value, decoded once against ``RunConfig/schema`` when the spec was read.
+    let assignment: RunConfigAssignment
+    /// The YAML node as written.
     let node: Node
     public let line: Int
     /// The value as written, for messages.
     public var valueText: String { SpecReader.render(node) }
+}
+
+extension RunConfig {
+    /// This config with the settings applied in order (later settings win).
+    func applying(_ settings: [ConfigSetting]) -> RunConfig { applying(settings.map(\.assignment)) }
 }
 
 /// A partial run config (`base`, an override, a grid's fixed settings, an include or exclude

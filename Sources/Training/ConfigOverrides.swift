@@ -10,41 +10,41 @@ extension RunConfig {
 
     /// The config with `key=value` settings applied in order (`lmsweep train --set lr=1e-3`).
     /// Values are read as JSON where they parse (`0.1`, `true`, `[256,256]`, `null`), else as
-    /// strings (`rope`); the result goes through the same strict decoding as a config file, so
-    /// an unknown key or a wrong type is an error naming the setting.
+    /// strings (`rope`), and decoded against ``RunConfig/schema``, like a config file's: an
+    /// unknown key or a wrong type is an error naming the setting and what the key expects.
     public func applying(settings: [String]) throws -> RunConfig {
-        guard !settings.isEmpty else { return self }
-        let encoder = JSONEncoder()
-        var object = (try JSONSerialization.jsonObject(with: try encoder.encode(self))) as? [String: Any] ?? [:]
+        var config = self
         for setting in settings {
             guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
                 throw OverrideError(setting: setting, message: "expected key=value")
             }
-            let key = String(setting[..<equals])
             let text = String(setting[setting.index(after: equals)...])
-            guard RunConfig.keys.contains(key) else {
-                throw OverrideError(setting: setting, message: "\(UnknownKeyError(key: key, codingPath: []))")
+            let key: RunConfigKey
+            do { key = try RunConfig.key(named: String(setting[..<equals])) } catch {
+                throw OverrideError(setting: setting, message: "\(error)")
             }
-            let value = (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) ?? text
-            object[key] = value is NSNull ? nil : value
+            let value = JSONValue(text: text)
+            if value.isNull && !key.optional {
+                throw OverrideError(setting: setting, message: "\(key.name) needs a value (leave it out to keep the default)")
+            }
+            do {
+                try key.assignment(from: value).apply(to: &config)
+            } catch {
+                throw OverrideError(setting: setting, message: "\(key.name): expected \(key.expectation)")
+            }
         }
-        do {
-            return try JSONDecoder().decode(RunConfig.self, from: try JSONSerialization.data(withJSONObject: object))
-        } catch let error as DecodingError {
-            throw OverrideError(setting: settings.joined(separator: " "), message: Self.describe(error))
-        }
+        return config
     }
 
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case let .typeMismatch(type, context), let .valueNotFound(type, context):
-            return "\(context.codingPath.map(\.stringValue).joined(separator: ".")): expected \(type)"
-        case let .dataCorrupted(context):
-            return "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        case let .keyNotFound(key, _):
-            return "missing \(key.stringValue)"
-        @unknown default:
-            return "\(error)"
+    /// A command-line value: JSON where it parses as JSON, else a string.
+    struct JSONValue: RunConfigValueSource {
+        let data: Data
+        init(text: String) {
+            let parses = (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
+            // A string as JSON: quotes and backslashes escaped by the encoder.
+            data = parses ? Data(text.utf8) : ((try? JSONEncoder().encode(text)) ?? Data())
         }
+        var isNull: Bool { String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespaces) == "null" }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: data) }
     }
 }

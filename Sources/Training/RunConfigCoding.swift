@@ -15,35 +15,23 @@ extension RunConfig {
 
     public init(from decoder: Decoder) throws {
         self.init()
-        let any = try decoder.container(keyedBy: AnyKey.self)
-        for key in any.allKeys where CodingKeys(rawValue: key.stringValue) == nil {
-            throw UnknownKeyError(key: key.stringValue, codingPath: any.codingPath + [key])
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        for key in container.allKeys where Self.schemaByName[key.stringValue] == nil {
+            throw UnknownKeyError(key: key.stringValue, codingPath: container.codingPath + [key])
         }
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        func take<T: Decodable>(_ field: inout T, _ key: CodingKeys) throws {
-            if let value = try c.decodeIfPresent(T.self, forKey: key) { field = value }
+        for field in Self.schema {
+            let key = AnyKey(stringValue: field.name)
+            guard container.contains(key) else { continue }
+            try field.assignment(from: KeyedValue(container: container, key: key)).apply(to: &self)
         }
-        func takeOptional<T: Decodable>(_ field: inout T?, _ key: CodingKeys) throws {
-            if c.contains(key) { field = try c.decodeIfPresent(T.self, forKey: key) }
-        }
-        try take(&dataset, .dataset); try take(&convention, .convention)
-        try takeOptional(&maxTrainTokens, .maxTrainTokens)
-        try take(&arch, .arch); try take(&context, .context); try take(&dModel, .dModel)
-        try takeOptional(&heads, .heads); try takeOptional(&depth, .depth)
-        try takeOptional(&ffnWidth, .ffnWidth); try takeOptional(&hiddenWidth, .hiddenWidth)
-        try takeOptional(&hidden, .hidden); try takeOptional(&dropout, .dropout)
-        try takeOptional(&positions, .positions); try takeOptional(&norm, .norm)
-        try takeOptional(&tiedHead, .tiedHead)
-        try take(&objective, .objective); try take(&optimizer, .optimizer); try take(&lr, .lr)
-        try take(&weightDecay, .weightDecay); try take(&beta1, .beta1); try take(&beta2, .beta2)
-        try take(&momentum, .momentum); try take(&schedule, .schedule)
-        try take(&warmupSteps, .warmupSteps); try takeOptional(&gradClip, .gradClip)
-        try take(&batchSize, .batchSize); try take(&seed, .seed)
-        try take(&epochs, .epochs); try take(&windowsPerEpoch, .windowsPerEpoch)
-        try takeOptional(&tokenBudget, .tokenBudget); try takeOptional(&flopBudget, .flopBudget)
-        try takeOptional(&maxSteps, .maxSteps); try takeOptional(&evalEvery, .evalEvery)
-        try take(&evalMode, .evalMode); try takeOptional(&evalWindows, .evalWindows)
-        try takeOptional(&evalStride, .evalStride); try take(&restoreBest, .restoreBest)
+    }
+
+    /// One entry of a keyed container, as a value source.
+    struct KeyedValue: RunConfigValueSource {
+        let container: KeyedDecodingContainer<AnyKey>
+        let key: AnyKey
+        var isNull: Bool { (try? container.decodeNil(forKey: key)) ?? false }
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try container.decode(T.self, forKey: key) }
     }
 
     struct AnyKey: CodingKey {
@@ -54,8 +42,9 @@ extension RunConfig {
     }
 }
 
-/// Levenshtein distance, for "did you mean" hints on misspelt keys.
-func editDistance(_ a: String, _ b: String) -> Int {
+/// Levenshtein distance, for "did you mean" hints on misspelt keys (run-config keys here, spec
+/// keys in Sweep).
+public func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }

@@ -70,7 +70,7 @@ final class TrainingSession {
             progress?(String(format: "%@ epoch %d/%d step %d/%d  train %.4f  valid %.4f%@  %.0f windows/s  ETA %@",
                              record.id, epoch + 1, c.epochs, steps, plannedSteps, trainLoss, nll,
                              best?.eval == record.validNLL.count - 1 ? " (best)" : "", rate,
-                             Self.duration(remaining)))
+                             durationText(remaining)))
         }
 
         progress?("\(record.id) \(c.architecture.rawValue) on \(c.dataset.rawValue): \(parameterCounts.total) parameters, "
@@ -159,11 +159,5 @@ final class TrainingSession {
         if let budget = run.tokenBudget, tokens >= budget { return true }
         if let budget = run.flopBudget, flops.total >= budget { return true }
         return false
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
-            : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
 }

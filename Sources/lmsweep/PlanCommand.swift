@@ -55,7 +55,7 @@ struct PlanCommand: ParsableCommand {
         for job in jobs {
             let status = finished[job.id].map { $0.status.rawValue } ?? "pending"
             rows.append([job.id, job.summary(with: varying), "\(job.parameters)", ResultsTable.sci(job.predictedFLOPs),
-                         SweepProgress.duration(cost.seconds(job.predictedFLOPs)), status])
+                         durationText(cost.seconds(job.predictedFLOPs)), status])
         }
         printTable(header: header, rows: rows)
 
@@ -63,10 +63,10 @@ struct PlanCommand: ParsableCommand {
         let pending = jobs.filter { finished[$0.id] == nil }
         let rate = cost.flopsPerSecond == CostModel.assumedFlopsPerSecond ? "assumed" : "measured"
         print("total: \(jobs.count) jobs, \(pending.count) pending, \(ResultsTable.sci(total)) predicted FLOPs, "
-              + "\(SweepProgress.duration(cost.seconds(total))) on one rank at \(ResultsTable.sci(cost.flopsPerSecond)) FLOP/s (\(rate))")
+              + "\(durationText(cost.seconds(total))) on one rank at \(ResultsTable.sci(cost.flopsPerSecond)) FLOP/s (\(rate))")
         if ranks > 1 {
             let makespan = Self.makespan(pending.map(\.predictedFLOPs), ranks: ranks)
-            print("pending on \(ranks) ranks (largest first): about \(SweepProgress.duration(cost.seconds(makespan)))")
+            print("pending on \(ranks) ranks (largest first): about \(durationText(cost.seconds(makespan)))")
         }
     }
 

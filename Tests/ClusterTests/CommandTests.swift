@@ -104,11 +104,11 @@ final class CommandTests: XCTestCase {
         let result = try SweepBinary.run(["plan", spec, "--ranks", "2", "--out", try folder("plan")])
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.first, "sweep smoke (\(spec)): 12 jobs")
+        XCTAssertEqual(lines.first, "sweep smoke (\(spec)): \(jobs.count) jobs")
         let rows = lines.filter { line in jobs.contains { line.hasPrefix($0.id) } }
         XCTAssertEqual(rows.map { String($0.prefix(16)) }, jobs.map(\.id))
         XCTAssertTrue(rows.allSatisfy { $0.hasSuffix("pending") })
-        XCTAssertTrue(lines.contains { $0.hasPrefix("total: 12 jobs, 12 pending, \(ResultsTable.sci(jobs.reduce(0) { $0 + $1.predictedFLOPs })) predicted FLOPs") },
+        XCTAssertTrue(lines.contains { $0.hasPrefix("total: \(jobs.count) jobs, \(jobs.count) pending, \(ResultsTable.sci(jobs.reduce(0) { $0 + $1.predictedFLOPs })) predicted FLOPs") },
                       result.stdout)
         XCTAssertTrue(lines.last?.hasPrefix("pending on 2 ranks (largest first): about") ?? false)
     }

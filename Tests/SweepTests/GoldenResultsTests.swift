@@ -41,7 +41,7 @@ final class GoldenResultsTests: XCTestCase {
                                              toPath: scratch + "/journal.jsonl")
             let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("sweep.json"))) as? [String: Any]
             let title = try XCTUnwrap(meta?["name"] as? String)
-            try PreparedSweep.writeResults(directory: scratch, title: title) { XCTFail("\(folder.lastPathComponent): \($0)") }
+            _ = try PreparedSweep.writeResults(directory: scratch, title: title) { XCTFail("\(folder.lastPathComponent): \($0)") }
 
             let kept: Set<String> = ["journal.jsonl", "spec.yaml", "sweep.json"]
             let committed = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !kept.contains($0) }.sorted()

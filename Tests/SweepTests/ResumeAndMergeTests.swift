@@ -1,4 +1,4 @@
-import Sweep
+@testable import Sweep
 import Training
 import XCTest
 
@@ -130,37 +130,34 @@ final class JobQueueTests: XCTestCase {
         XCTAssertEqual(queue.progress.doneFLOPs, jobs.reduce(0) { $0 + $1.predictedFLOPs }, accuracy: 1)
     }
 
+    /// Four jobs of 100, 100, 50 and 50 MFLOP on two ranks, the cost model at 1 MFLOP/s.
     func testProgressLineShowsJobsFLOPsETAAndRanks() throws {
-        let jobs = try smallGridJobs()
-        let plan = Resume.plan(jobs: jobs, journal: MergedRecords([]), retryFailed: false)
+        let jobs = [100e6, 100e6, 50e6, 50e6].enumerated().map { index, flops -> Job in
+            var config = RunConfig(); config.seed = UInt64(index)
+            return Job(run: config.resolved(), predictedFLOPs: flops)
+        }
+        let plan = Resume.Plan(pending: jobs, done: [])
         let start = Date(timeIntervalSince1970: 1000)
         var progress = SweepProgress(plan: plan, ranks: 2, cost: CostModel(flopsPerSecond: 1e6), started: start)
-        let (first, second) = (plan.pending[0], plan.pending[1])
-        progress.start(first, on: 0, now: start)
-        progress.start(second, on: 1, now: start)
-        let total = jobs.reduce(0) { $0 + $1.predictedFLOPs }
-        XCTAssertGreaterThan(total / 1e6 / 2, 10)
-        // Before any record: the cost model's rate; the running jobs are credited with 1 s each.
+        progress.start(jobs[0], on: 0, now: start)
+        progress.start(jobs[1], on: 1, now: start)
+        // At 1 s, predicted: each running job credited 1 MFLOP; 298 MFLOP left over 2 ranks is
+        // 149 s, longer than the running jobs' 99 s remainders.
         let predicted = progress.eta(now: start.addingTimeInterval(1))
         XCTAssertFalse(predicted.measured)
-        let early = [first, second].map { min(0.95 * $0.predictedFLOPs, 1e6) }
-        let longest = max((first.predictedFLOPs - early[0]) / 1e6, (second.predictedFLOPs - early[1]) / 1e6)
-        XCTAssertEqual(predicted.seconds, max((total - early[0] - early[1]) / 1e6 / 2, longest), accuracy: 1e-6)
-        XCTAssertTrue(progress.line(now: start.addingTimeInterval(1)).contains("ETA ~"), progress.line())
-        // The first job took 10 s: the measured rate is its FLOPs over 10 s, and the second job,
-        // running for 10 s too, is credited with as much work (at most 95% of its own).
+        XCTAssertEqual(predicted.seconds, 149, accuracy: 1e-9)
+        XCTAssertEqual(progress.line(now: start.addingTimeInterval(1)),
+                       "0/4 jobs | 0/3e+08 FLOPs (0%) | ETA ~2m29s (predicted) | r0: \(jobs[0].summary); r1: \(jobs[1].summary)")
+        // Job 0 took 10 s: a measured 10 MFLOP/s per rank. Job 1, running 10 s too, is credited
+        // 95 of its 100 MFLOP (at most 95%); 105 MFLOP left over 2 ranks is 5.25 s.
         progress.finish(on: 0, now: start.addingTimeInterval(10))
-        let rate = first.predictedFLOPs / 10
-        XCTAssertEqual(progress.rankRate.flopsPerSecond, rate, accuracy: 1e-6)
+        XCTAssertEqual(progress.rankRate.flopsPerSecond, 10e6, accuracy: 1e-6)
         let eta = progress.eta(now: start.addingTimeInterval(10))
         XCTAssertTrue(eta.measured)
-        let credited = min(0.95 * second.predictedFLOPs, rate * 10)
-        let remaining = total - first.predictedFLOPs - credited
-        XCTAssertEqual(eta.seconds, max(remaining / (rate * 2), (second.predictedFLOPs - credited) / rate), accuracy: 1e-6)
-        let line = progress.line(now: start.addingTimeInterval(10))
-        XCTAssertTrue(line.hasPrefix("1/10 jobs | "), line)
-        XCTAssertTrue(line.contains("r0: idle; r1: \(plan.pending[1].summary)"), line)
-        XCTAssertEqual(SweepProgress.duration(3725), "1h02m")
-        XCTAssertEqual(SweepProgress.duration(245), "4m05s")
+        XCTAssertEqual(eta.seconds, 5.25, accuracy: 1e-9)
+        XCTAssertEqual(progress.line(now: start.addingTimeInterval(10)),
+                       "1/4 jobs | 1e+08/3e+08 FLOPs (33%) | ETA 5s | r0: idle; r1: \(jobs[1].summary)")
+        XCTAssertEqual(durationText(3725), "1h02m")
+        XCTAssertEqual(durationText(245), "4m05s")
     }
 }
