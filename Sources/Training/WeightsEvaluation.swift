@@ -10,11 +10,7 @@ enum WeightsMetadata {
     static let versionKey = "lmsweep_version"
 
     static func describe(_ canonical: RunConfig) -> [String: String] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // A struct of strings, numbers and enums: encoding cannot fail.
-        let json = String(decoding: try! encoder.encode(canonical), as: UTF8.self)
-        return [runConfigKey: json, versionKey: LMSweepVersion.current, "format": "pt"]
+        [runConfigKey: canonical.jsonText, versionKey: LMSweepVersion.current, "format": "pt"]
     }
 
     static func config(from metadata: [String: String], path: String) throws -> RunConfig {

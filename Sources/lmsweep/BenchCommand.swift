@@ -25,8 +25,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Sections to run, comma-separated: ops, step, memory, models, profile, data.")
     var sections: String = "ops,step,memory,models,data"
 
-    @Option(name: .long, help: ArgumentHelp("Dataset folder for the data section.", valueName: "folder"))
-    var dataDir: String?
+    @OptionGroup var data: DataOptions
 
     @Option(name: .long, help: "Profiled training steps for the step breakdown.")
     var steps: Int = 5
@@ -95,7 +94,7 @@ struct BenchCommand: ParsableCommand {
     func benchData() throws {
         print("== data: loading, tokenizing and batching ==")
         do {
-            for line in try CorpusBenchmark.run(location: DataLocation.resolve(dataDir: dataDir)) { print(line) }
+            for line in try CorpusBenchmark.run(location: data.location) { print(line) }
         } catch {
             print("skipped: \(error)")
         }

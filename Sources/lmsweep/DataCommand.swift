@@ -15,21 +15,14 @@ struct DataCommand: ParsableCommand {
         subcommands: [Verify.self, Stats.self]
     )
 
-    struct Location: ParsableArguments {
-        @Option(name: .customLong("data-dir"), help: "Dataset root (default: $LMSWEEP_DATA, else ./data).")
-        var dataDir: String?
-
-        var resolved: DataLocation { DataLocation.resolve(dataDir: dataDir) }
-    }
-
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check every dataset file's size and SHA-256 against the published sums.")
 
-        @OptionGroup var location: Location
+        @OptionGroup var data: DataOptions
 
         func run() throws {
-            let root = location.resolved
+            let root = data.location
             print("data root: \(root)")
             var failures = 0
             for file in CorpusDataset.allFiles {
@@ -54,7 +47,7 @@ struct DataCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load every dataset under each convention; print token counts, vocabulary sizes and load times.")
 
-        @OptionGroup var location: Location
+        @OptionGroup var data: DataOptions
 
         @Option(help: "Only this dataset (\(CorpusDataset.allCases.map(\.rawValue).joined(separator: ", "))).")
         var dataset: String?
@@ -66,7 +59,7 @@ struct DataCommand: ParsableCommand {
         }
 
         func run() throws {
-            let root = location.resolved
+            let root = data.location
             print("data root: \(root)")
             let datasets = dataset.flatMap(CorpusDataset.init(rawValue:)).map { [$0] } ?? CorpusDataset.allCases
             let header = ["dataset", "convention", "level", "vocab", "train", "valid", "test", "load"]

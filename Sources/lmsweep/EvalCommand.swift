@@ -20,11 +20,10 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("A run-config setting that changes the evaluation; repeatable.", valueName: "key=value"))
     var settings: [String] = []
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Dataset root (default: $LMSWEEP_DATA, else ./data).", valueName: "dir"))
-    var dataDir: String?
+    @OptionGroup var data: DataOptions
 
     func run() throws {
-        let trainer = Trainer(dataDirectory: dataDir)
+        let trainer = Trainer(dataLocation: data.location)
         do {
             print(try trainer.evaluate(weightsPath: weights, settings: settings).jsonLine())
         } catch {

@@ -28,12 +28,15 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: "Sweep output folders or journal files.")
     var inputs: [String]
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output folder for the merged journal and tables.", valueName: "folder"))
-    var output: String
+    @OptionGroup var outputOptions: OutputOptions
+    @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one folder or journal to merge") }
+        guard outputOptions.out != nil else { throw ValidationError("name the merged folder with -o/--out") }
     }
+
+    var output: String { outputOptions.out ?? "" }
 
     func run() throws {
         let sourced = try loadJournals(inputs)
@@ -43,7 +46,7 @@ struct MergeCommand: ParsableCommand {
         try journal.write(toFile: Journal.journalPath(in: output), atomically: true, encoding: .utf8)
         let paths = try ResultFiles.write(merged.records, to: output, title: URL(fileURLWithPath: output).lastPathComponent)
         for note in merged.superseded {
-            StandardError.write("note: \(note.source): \(note.record.status.rawValue) run \(note.record.id) superseded by a finished record")
+            verbosity.log("note: \(note.source): \(note.record.status.rawValue) run \(note.record.id) superseded by a finished record")
         }
         let variantsPath = (output as NSString).appendingPathComponent("variants.jsonl")
         let conflictsPath = (output as NSString).appendingPathComponent("conflicts.jsonl")
@@ -61,10 +64,10 @@ struct MergeCommand: ParsableCommand {
             let lines = merged.variants.flatMap(\.versions).map { $0.record.jsonLine() + "\n" }.joined()
             try lines.write(toFile: variantsPath, atomically: true, encoding: .utf8)
             let shown = 10
-            for variant in merged.variants.prefix(shown) { StandardError.write("note: \(variant)") }
-            if merged.variants.count > shown { StandardError.write("note: ... and \(merged.variants.count - shown) more") }
+            for variant in merged.variants.prefix(shown) { verbosity.log("note: \(variant)") }
+            if merged.variants.count > shown { verbosity.log("note: ... and \(merged.variants.count - shown) more") }
             let largest = merged.variants.max { $0.nllDifference < $1.nllDifference }!
-            StandardError.write(String(format: "note: %d run(s) finished under different numerics (rounding, not conflicts); "
+            verbosity.log(String(format: "note: %d run(s) finished under different numerics (rounding, not conflicts); "
                                        + "NLL differs by at most %.3g (run %@); kept: the most shared numerics; "
                                        + "every version is in %@", merged.variants.count, largest.nllDifference,
                                        largest.id, variantsPath))

@@ -20,8 +20,7 @@ struct PlanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Ranks to predict the wall time for.", valueName: "n"))
     var ranks = 1
 
-    @Option(help: ArgumentHelp("Output folder whose journal marks finished jobs (default: results/NAME).", valueName: "folder"))
-    var out: String?
+    @OptionGroup var output: OutputOptions
 
     @Option(help: ArgumentHelp("Plan only piece K of N of the sweep, as `run --shard K/N` runs it.", valueName: "K/N"))
     var shard: String?
@@ -42,7 +41,7 @@ struct PlanCommand: ParsableCommand {
             throw ExitCode.failure
         }
         for warning in expansion.warnings { StandardError.write("warning: \(warning)") }
-        let journalPath = Journal.journalPath(in: out ?? PreparedSweep.defaultOutput(for: sweep))
+        let journalPath = Journal.journalPath(in: output.out ?? PreparedSweep.defaultOutput(for: sweep))
         let finished = MergedRecords(try Journal.load(path: journalPath, warn: StandardError.write)).byID
         let cost = CostModel(calibratedFrom: Array(finished.values))
         let piece = try shard.map { try Shard(parsing: $0) }

@@ -23,8 +23,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "Sweep output folders or journal files.")
     var inputs: [String]
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Folder for report.md and the figures (default: the first input folder).", valueName: "folder"))
-    var output: String?
+    @OptionGroup var outputOptions: OutputOptions
 
     @Option(help: "Title of the report (default: the output folder's name).")
     var title: String?
@@ -41,7 +40,7 @@ struct ReportCommand: ParsableCommand {
             StandardError.write("error: \(merged.conflicts.count) conflicting run(s): resolve them with `lmsweep merge` first")
             throw ExitCode.failure
         }
-        let folder = output ?? defaultFolder()
+        let folder = outputOptions.out ?? defaultFolder()
         let name = title ?? URL(fileURLWithPath: folder).lastPathComponent
         let written = try Report.write(records: merged.records, to: URL(fileURLWithPath: folder), title: name)
         print("report of \(merged.records.count) runs: \(written[0].path)")

@@ -17,7 +17,7 @@ struct RunCommand: ParsableCommand {
         end OUT/results.csv, OUT/results.md and OUT/report.md (with SVG figures) are written. Without mpirun it runs as a world \
         of one and gives the same results.
 
-        Running the same command again resumes: jobs already in the journal are skipped, and \
+        OUT is --out, or results/NAME with NAME from the spec. Running the same command again resumes: jobs already in the journal are skipped, and \
         jobs a changed spec adds are run.
 
         Before any training every rank runs a numerics canary (a few seeded training steps of \
@@ -41,8 +41,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The sweep spec (YAML, or JSON), e.g. sweeps/smoke.yaml.")
     var spec: String
 
-    @Option(help: ArgumentHelp("Output folder for the journal and tables (default: results/NAME, NAME from the spec).", valueName: "folder"))
-    var out: String?
+    @OptionGroup var output: OutputOptions
 
     @Flag(help: "Run again the jobs whose journal status is failed or diverged.")
     var retryFailed = false
@@ -53,8 +52,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("OpenBLAS threads per rank (one rank per core wants 1).", valueName: "n"))
     var blasThreads = 1
 
-    @Option(help: ArgumentHelp("Dataset folder (default: $LMSWEEP_DATA, then ./data).", valueName: "folder"))
-    var dataDir: String?
+    @OptionGroup var data: DataOptions
 
     @Flag(help: ArgumentHelp("A rank that lacks dataset files (missing, or failing their size or SHA-256) receives them from rank 0 at start-up, verified against the committed SHA-256; for clusters without a shared filesystem."))
     var stageData = false
@@ -65,8 +63,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("Run even if ranks compute different bits (the start-up numerics check) or the journal's records were computed under other numerics; each record keeps its numerics."))
     var allowMixedNumerics = false
 
-    @Flag(help: "Also print each run's per-epoch progress, prefixed with its rank.")
-    var verbose = false
+    @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1 (got \(blasThreads))") }
@@ -81,14 +78,15 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let outcome: SweepOutcome?
         do {
-            let location = DataLocation.resolve(dataDir: dataDir)
+            let location = data.location
+            let verbose = verbosity.verbose
             let staging = stageData ? DataStaging(location: location, folder: stageDir) { staged in
                 TrainerRunner(dataLocation: staged, blasThreads: blasThreads, verbose: verbose)
             } : nil
             outcome = try SweepLauncher.run(
-                specPath: spec, output: out, retryFailed: retryFailed, shard: try shard.map(parsedShard), staging: staging,
+                specPath: spec, output: output.out, retryFailed: retryFailed, shard: try shard.map(parsedShard), staging: staging,
                 allowMixedNumerics: allowMixedNumerics, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
-                log: StandardError.write)
+                log: verbosity.log)
         } catch let error as SpecValidationError {
             StandardError.write("\(error)")
             throw ExitCode.failure

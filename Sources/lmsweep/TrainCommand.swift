@@ -44,11 +44,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("save-weights"), help: ArgumentHelp("Write the tested weights here (safetensors).", valueName: "file"))
     var saveWeights: String?
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Dataset root (default: $LMSWEEP_DATA, else ./data).", valueName: "dir"))
-    var dataDir: String?
-
-    @Flag(help: "No progress lines on stderr.")
-    var quiet = false
+    @OptionGroup var data: DataOptions
+    @OptionGroup var verbosity: VerbosityOptions
 
     func run() throws {
         var config: RunConfig
@@ -68,15 +65,14 @@ struct TrainCommand: ParsableCommand {
         if let maxSteps { config.maxSteps = maxSteps }
         config = try config.applying(settings: settings)
 
-        let trainer = Trainer(dataDirectory: dataDir)
+        if verbosity.verbose { StandardError.write("config: \(config.resolved().config.jsonText)") }
+        let trainer = Trainer(dataLocation: data.location)
         do {
             try trainer.preflight(config)
         } catch {
             throw ValidationError("\(error)")
         }
-        let progress: ((String) -> Void)? = quiet ? nil : { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        }
+        let progress: ((String) -> Void)? = verbosity.quiet ? nil : StandardError.write
         let host = ProcessInfo.processInfo.hostName
         let record = trainer.run(config, rank: 0, host: host, progress: progress, saveWeightsTo: saveWeights)
         print(record.jsonLine())

@@ -124,6 +124,28 @@ final class CommandTests: XCTestCase {
                              "72d7abddd7379973", "959d953ee1513260", "cc5f0e79e36e0c96", "fb37f543c5cff400"])
     }
 
+    /// One spelling per shared option on every command that has it.
+    func testSharedOptionsAreSpeltTheSameOnEveryCommand() throws {
+        func help(_ command: [String]) throws -> String {
+            let result = try SweepBinary.run(command + ["--help"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return result.stdout
+        }
+        for command in [["run"], ["plan"], ["merge"], ["report"]] {
+            XCTAssertTrue(try help(command).contains("-o, --out, --output <folder>"), command.joined())
+        }
+        for command in [["run"], ["train"], ["eval"], ["bench"], ["data", "verify"], ["data", "stats"]] {
+            XCTAssertTrue(try help(command).contains("--data-dir <folder>"), command.joined(separator: " "))
+        }
+        for command in [["run"], ["train"], ["merge"]] {
+            let text = try help(command)
+            XCTAssertTrue(text.contains("-q, --quiet") && text.contains("-v, --verbose"), command.joined())
+        }
+        let both = try SweepBinary.run(["train", "--quiet", "--verbose"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.stderr.contains("--quiet and --verbose exclude each other"), both.stderr)
+    }
+
     func testPlanOfABadSpecPrintsEveryProblemAndFails() throws {
         let dir = try folder("badplan")
         let spec = dir + "/bad.yaml"
