@@ -7,20 +7,8 @@
 #include <mpi.h>
 
 static inline MPI_Comm lmsweep_mpi_comm_world(void) { return MPI_COMM_WORLD; }
-static inline MPI_Comm lmsweep_mpi_comm_self(void) { return MPI_COMM_SELF; }
 
 static inline MPI_Datatype lmsweep_mpi_byte(void) { return MPI_BYTE; }
-static inline MPI_Datatype lmsweep_mpi_char(void) { return MPI_CHAR; }
-static inline MPI_Datatype lmsweep_mpi_int(void) { return MPI_INT; }
-static inline MPI_Datatype lmsweep_mpi_int32(void) { return MPI_INT32_T; }
-static inline MPI_Datatype lmsweep_mpi_int64(void) { return MPI_INT64_T; }
-static inline MPI_Datatype lmsweep_mpi_uint64(void) { return MPI_UINT64_T; }
-static inline MPI_Datatype lmsweep_mpi_float(void) { return MPI_FLOAT; }
-static inline MPI_Datatype lmsweep_mpi_double(void) { return MPI_DOUBLE; }
-
-static inline MPI_Op lmsweep_mpi_sum(void) { return MPI_SUM; }
-static inline MPI_Op lmsweep_mpi_max(void) { return MPI_MAX; }
-static inline MPI_Op lmsweep_mpi_min(void) { return MPI_MIN; }
 
 static inline int lmsweep_mpi_any_source(void) { return MPI_ANY_SOURCE; }
 static inline int lmsweep_mpi_any_tag(void) { return MPI_ANY_TAG; }

@@ -8,7 +8,6 @@ public final class JobQueue {
     public private(set) var pending: [Job]
     public private(set) var progress: SweepProgress
     private let journal: Journal
-    private let jobsByID: [String: Job]
     /// Records received this session, in arrival order.
     public private(set) var received: [RunRecord] = []
 
@@ -16,7 +15,6 @@ public final class JobQueue {
         pending = plan.pending.sorted(by: Job.largestFirst)
         progress = SweepProgress(plan: plan, ranks: ranks, cost: cost)
         self.journal = journal
-        jobsByID = Dictionary((plan.pending + plan.done).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The largest pending job for `rank`, or nil when none is left.
@@ -36,6 +34,4 @@ public final class JobQueue {
 
     /// Nothing pending and nothing running: the sweep is complete.
     public var isDrained: Bool { pending.isEmpty && progress.running.isEmpty }
-
-    public func job(id: String) -> Job? { jobsByID[id] }
 }

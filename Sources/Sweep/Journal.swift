@@ -61,6 +61,13 @@ public final class Journal {
         try handle.synchronize()
     }
 
+    /// Writes `records` as a journal file at `path`, one line each, atomically (a temporary file
+    /// renamed over the old one): a reader sees the old file or the new one, never half of one.
+    public static func write(_ records: [RunRecord], to path: String) throws {
+        let text = records.map { $0.jsonLine() + "\n" }.joined()
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
     /// Stores the spec as run and the software version beside the journal.
     public func writeSpec(_ spec: SweepSpec) throws {
         try spec.text.write(toFile: (directory as NSString).appendingPathComponent("spec.yaml"),

@@ -69,11 +69,6 @@ public final class ParameterSet {
 
     public func entry(_ p: Parameter) -> Entry { registered[p.index] }
 
-    /// The parameter registered under `name`, if any.
-    public func parameter(named name: String) -> Parameter? {
-        registered.firstIndex { $0.name == name }.map(Parameter.init(index:))
-    }
-
     public func values(_ p: Parameter) -> [Float] {
         requireFinalized()
         let e = registered[p.index]

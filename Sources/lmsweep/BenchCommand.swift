@@ -22,8 +22,24 @@ struct BenchCommand: ParsableCommand {
         """
     )
 
-    @Option(name: .long, help: "Sections to run, comma-separated: ops, step, memory, models, profile, data.")
-    var sections: String = "ops,step,memory,models,data"
+    enum Section: String, CaseIterable {
+        case ops, step, memory, models, profile, data
+    }
+
+    @Option(name: .long, help: ArgumentHelp("Sections to run, comma-separated: \(Section.allCases.map(\.rawValue).joined(separator: ", ")).",
+                                          valueName: "list"),
+            transform: { try BenchCommand.sections($0) })
+    var sections: [Section] = [.ops, .step, .memory, .models, .data]
+
+    static func sections(_ text: String) throws -> [Section] {
+        try text.split(separator: ",").map { name in
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard let section = Section(rawValue: trimmed) else {
+                throw ValidationError("unknown section '\(trimmed)' (known: \(Section.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return section
+        }
+    }
 
     @OptionGroup var data: DataOptions
 
@@ -36,19 +52,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Dropout of the step and memory sections' transformer (the study's is 0.1).")
     var dropout: Double = 0
 
-    static let knownSections: Set<String> = ["ops", "step", "memory", "models", "profile", "data"]
-
     func validate() throws {
-        for section in requestedSections where !Self.knownSections.contains(section) {
-            throw ValidationError("--sections: unknown section '\(section)' (known: ops, step, memory, models, profile, data)")
-        }
         guard steps > 0 else { throw ValidationError("--steps: \(steps) must be positive") }
         guard memorySteps >= 2 else { throw ValidationError("--memory-steps: \(memorySteps) must be at least 2") }
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout: \(dropout) must be in [0, 1)") }
-    }
-
-    var requestedSections: [String] {
-        sections.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     func run() throws {
@@ -57,14 +64,14 @@ struct BenchCommand: ParsableCommand {
         var transformer = Presets.config(named: "study-tiny-transformer")!
         transformer.dropout = dropout
         let run = transformer.resolved()
-        for section in requestedSections {
+        for section in sections {
             switch section {
-            case "ops": benchOps()
-            case "step": benchStep(run)
-            case "memory": benchMemory(run)
-            case "data": try benchData()
-            case "profile": ModelBench.printProfiles(steps: steps)
-            default: benchModels()
+            case .ops: benchOps()
+            case .step: benchStep(run)
+            case .memory: benchMemory(run)
+            case .data: try benchData()
+            case .profile: ModelBench.printProfiles(steps: steps)
+            case .models: benchModels()
             }
         }
     }

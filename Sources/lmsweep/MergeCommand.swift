@@ -42,8 +42,7 @@ struct MergeCommand: ParsableCommand {
         let sourced = try loadJournals(inputs)
         let merged = MergedRecords(sourced)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        let journal = merged.records.map { $0.jsonLine() + "\n" }.joined()
-        try journal.write(toFile: Journal.journalPath(in: output), atomically: true, encoding: .utf8)
+        try Journal.write(merged.records, to: Journal.journalPath(in: output))
         let paths = try ResultFiles.write(merged.records, to: output, title: URL(fileURLWithPath: output).lastPathComponent)
         for note in merged.superseded {
             verbosity.log("note: \(note.source): \(note.record.status.rawValue) run \(note.record.id) superseded by a finished record")
@@ -61,8 +60,7 @@ struct MergeCommand: ParsableCommand {
         print("results: \(paths.markdown)")
         print("report:  \(paths.report)")
         if !merged.variants.isEmpty {
-            let lines = merged.variants.flatMap(\.versions).map { $0.record.jsonLine() + "\n" }.joined()
-            try lines.write(toFile: variantsPath, atomically: true, encoding: .utf8)
+            try Journal.write(merged.variants.flatMap(\.versions).map(\.record), to: variantsPath)
             let shown = 10
             for variant in merged.variants.prefix(shown) { verbosity.log("note: \(variant)") }
             if merged.variants.count > shown { verbosity.log("note: ... and \(merged.variants.count - shown) more") }
@@ -73,8 +71,7 @@ struct MergeCommand: ParsableCommand {
                                        largest.id, variantsPath))
         }
         guard merged.conflicts.isEmpty else {
-            let lines = merged.conflicts.flatMap(\.versions).map { $0.record.jsonLine() + "\n" }.joined()
-            try lines.write(toFile: conflictsPath, atomically: true, encoding: .utf8)
+            try Journal.write(merged.conflicts.flatMap(\.versions).map(\.record), to: conflictsPath)
             for conflict in merged.conflicts { StandardError.write("\(conflict)") }
             StandardError.write("error: \(merged.conflicts.count) conflicting run(s); every version is in \(conflictsPath)")
             throw ExitCode.failure
