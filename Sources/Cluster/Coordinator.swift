@@ -83,6 +83,11 @@ final class Coordinator {
         return queue.received
     }
 
+    /// The runs in flight, one `rank R: summary (id)` each: what an abort loses.
+    var inFlight: [String] {
+        queue.progress.running.sorted { $0.key < $1.key }.map { "rank \($0.key): \($0.value.summary) (\($0.value.id))" }
+    }
+
     /// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`): the main thread's share only,
     /// not rank 0's trainer thread.
     static func threadCPUSeconds() -> Double {

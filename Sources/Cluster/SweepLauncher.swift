@@ -40,11 +40,12 @@ public enum SweepLauncher {
     /// `allowMixedNumerics`.
     public static func run(specPath: String, output: String?, retryFailed: Bool, shard: Shard? = nil,
                            pollInterval: Double = defaultPollInterval, staging: DataStaging? = nil,
-                           allowMixedNumerics: Bool = false,
+                           allowMixedNumerics: Bool = false, add: Bool = false,
                            makeRunner: () throws -> JobRunner,
                            log: @escaping (String) -> Void) throws -> SweepOutcome? {
         let communicator = Communicator.launchedByMPI ? try Communicator() : nil
         defer { communicator?.finalize() }
+        try LaunchCheck.check(worldSize: communicator?.size ?? 1)
         let rank = communicator?.rank ?? 0
         if let communicator, rank != 0 {
             try Worker(communicator: communicator, runner: try makeRunner(), staging: staging,
@@ -60,7 +61,7 @@ public enum SweepLauncher {
             // After the runner set the BLAS threads the runs will use.
             session = [Numerics.thisProcess]
             prepared = try PreparedSweep.prepare(specPath: specPath, output: output, retryFailed: retryFailed, shard: shard,
-                                                 check: runner.preflight, warn: log)
+                                                 add: add, check: runner.preflight, warn: log)
             if let communicator, size > 1 {
                 let check = try StartupCheck.run(StartupCheck.requirements(prepared.plan.pending), communicator: communicator,
                                                  staging: staging, allowMixedNumerics: allowMixedNumerics,
@@ -94,6 +95,8 @@ public enum SweepLauncher {
         } catch {
             // The journal holds every record received so far; end every rank now, not at a hang.
             log("error: \(error)")
+            let inFlight = coordinator.inFlight
+            if !inFlight.isEmpty { log("runs in flight, not journaled: " + inFlight.joined(separator: "; ")) }
             if let communicator { communicator.abort(code: 1) }
             throw error
         }

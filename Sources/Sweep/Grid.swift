@@ -74,7 +74,9 @@ private struct Expander {
             usedExcludes.insert(rule)
             return
         }
-        let issues = config.validate() + Self.splitIssues(config)
+        let configIssues = config.validate()
+        // A context already out of range needs no second word about the splits.
+        let issues = configIssues + (configIssues.contains { $0.key == "context" } ? [] : Self.splitIssues(config))
         for issue in issues {
             let line = latest[issue.key]?.line ?? origin
             let problem = SpecProblem(file: spec.file, line: line, key: issue.key, value: issue.value,

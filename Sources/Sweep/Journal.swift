@@ -18,7 +18,7 @@ public struct JournalError: Error, CustomStringConvertible {
 /// The sweep's source of truth: `journal.jsonl` in the output folder, one ``RunRecord`` per
 /// line, appended by rank 0 only, each line flushed and fsynced before the next job is
 /// counted done, so a crash at any moment loses at most the runs in flight. Beside it,
-/// `spec.yaml` (the spec as run) and `sweep.json` (spec path and software version).
+/// ``SweepFolder`` keeps the spec as run.
 public final class Journal {
     public let directory: String
     public var path: String { Self.journalPath(in: directory) }
@@ -29,36 +29,109 @@ public final class Journal {
         (directory as NSString).appendingPathComponent(fileName)
     }
 
-    /// Opens (creating if needed) the journal in `directory` for appending. A torn last line
-    /// left by a crash mid-write is cut off first, so the next record starts on a line of its
-    /// own; `warn` hears about it.
+    /// The file this journal appends to, as opened: (device, inode).
+    private var identity: (device: UInt64, inode: UInt64)?
+
+    /// Opens (creating if needed) the journal in `directory` for appending. A last line
+    /// without its newline is a complete record that lost it (it gets one) or a torn write
+    /// left by a crash (it is cut off), so the next record starts on a line of its own; `warn`
+    /// hears about either. The file must be readable as a journal: never append to one that
+    /// could not be read.
     public init(directory: String, warn: (String) -> Void = { _ in }) throws {
         self.directory = directory
+        let path = Self.journalPath(in: directory)
         let manager = FileManager.default
-        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if !manager.fileExists(atPath: Self.journalPath(in: directory)) {
-            guard manager.createFile(atPath: Self.journalPath(in: directory), contents: nil) else {
-                throw JournalError(file: Self.journalPath(in: directory), line: 0, message: "cannot create the journal")
+        do {
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw JournalError(file: directory, line: 0, message: "cannot create the sweep folder (\(Self.reason(error)))")
+        }
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw JournalError(file: path, line: 0, message: "is a folder; a journal is a file")
+        }
+        if !manager.fileExists(atPath: path) {
+            guard manager.createFile(atPath: path, contents: nil) else {
+                throw JournalError(file: path, line: 0, message: "cannot create the journal (is the folder writable?)")
             }
         }
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: Self.journalPath(in: directory)))
-        let data = try handle.readToEnd() ?? Data()
-        if let last = data.last, last != UInt8(ascii: "\n") {
-            let keep = (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
-            warn("\(path): cutting off a torn last line (\(data.count - keep) bytes from an interrupted write)")
-            try handle.truncate(atOffset: UInt64(keep))
+        let handle: FileHandle
+        let data: Data
+        do {
+            handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+            data = try handle.readToEnd() ?? Data()
+        } catch {
+            throw JournalError(file: path, line: 0, message: "cannot open the journal for appending (\(Self.reason(error)))")
+        }
+        let lines = Self.lines(of: data)
+        if let last = lines.last, !last.terminated {
+            if (try? Self.record(from: last.bytes)) != nil {
+                warn("\(path):\(lines.count): the last record has no newline; adding it")
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data([0x0A]))
+            } else {
+                warn("\(path):\(lines.count): cutting off a torn last line (\(last.bytes.count) bytes from an interrupted write)")
+                try handle.truncate(atOffset: UInt64(data.count - last.bytes.count))
+            }
         }
         try handle.seekToEnd()
         self.handle = handle
+        identity = Self.identity(of: path)
     }
 
     deinit { try? handle?.close() }
 
-    /// Appends one record as one line, then flushes it to disk (fsync) before returning.
+    /// Appends one record as one line, then flushes it to disk (fsync) before returning. The
+    /// file must still be the one that was opened: a journal deleted or replaced under a
+    /// running sweep (another tool, `rm -r` of the folder) is an error, never a write into a
+    /// file nobody will read.
     public func append(_ record: RunRecord) throws {
         guard let handle else { return }
-        try handle.write(contentsOf: Data((record.jsonLine() + "\n").utf8))
-        try handle.synchronize()
+        guard let now = Self.identity(of: path), let opened = identity, now == opened else {
+            throw JournalError(file: path, line: 0, message: "was deleted or replaced while the sweep ran; "
+                               + "this record could not be kept: \(record.jsonLine())")
+        }
+        do {
+            try handle.write(contentsOf: Data((record.jsonLine() + "\n").utf8))
+            try handle.synchronize()
+        } catch {
+            throw JournalError(file: path, line: 0, message: "cannot append (\(Self.reason(error))); "
+                               + "this record could not be kept: \(record.jsonLine())")
+        }
+    }
+
+    private static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return (UInt64(status.st_dev), UInt64(status.st_ino))
+    }
+
+    /// A line of a journal file: its bytes without the line end (`\n`, or `\r\n` as Windows
+    /// tools write it), and whether a newline ended it.
+    struct Line {
+        let bytes: Data
+        let terminated: Bool
+    }
+
+    /// The file's lines, split on the byte 0x0A (never on characters: a record is UTF-8 bytes).
+    static func lines(of data: Data) -> [Line] {
+        var lines: [Line] = []
+        var start = data.startIndex
+        while start < data.endIndex {
+            guard let newline = data[start...].firstIndex(of: 0x0A) else {
+                lines.append(Line(bytes: data[start...], terminated: false))
+                break
+            }
+            var end = newline
+            if end > start, data[end - 1] == 0x0D { end -= 1 }
+            lines.append(Line(bytes: data[start..<end], terminated: true))
+            start = newline + 1
+        }
+        return lines
+    }
+
+    static func record(from bytes: Data) throws -> RunRecord {
+        try RunRecord.decode(jsonLine: String(decoding: bytes, as: UTF8.self))
     }
 
     /// Writes `records` as a journal file at `path`, one line each, atomically (a temporary file
@@ -68,39 +141,31 @@ public final class Journal {
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    /// Stores the spec as run and the software version beside the journal.
-    public func writeSpec(_ spec: SweepSpec) throws {
-        try spec.text.write(toFile: (directory as NSString).appendingPathComponent("spec.yaml"),
-                            atomically: true, encoding: .utf8)
-        let meta: [String: String] = ["name": spec.name, "spec_file": spec.file,
-                                      "version": LMSweepVersion.current]
-        let data = try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys, .prettyPrinted])
-        try data.write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("sweep.json")),
-                       options: .atomic)
-    }
-
     /// Reads a journal: every record in file order with its `path:line`. A missing file is an
-    /// empty journal. A torn last line (no newline: a crash mid-write) is skipped with a
-    /// warning; an unreadable line anywhere else is corruption and an error naming it.
+    /// empty journal. A last line without its newline is kept if it is a whole record, else
+    /// skipped with a warning as a torn write; an unreadable line anywhere else, or a record
+    /// whose id is not its config's, is corruption and an error naming it.
     public static func load(path: String, warn: (String) -> Void = { _ in }) throws -> [SourcedRecord] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let torn = !text.isEmpty && !text.hasSuffix("\n")
-        if !torn { lines.removeLast() }  // the empty piece after the final newline
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw JournalError(file: path, line: 0, message: "cannot read the journal (\(Self.reason(error)))")
+        }
+        let lines = Self.lines(of: data)
         var records: [SourcedRecord] = []
         for (index, line) in lines.enumerated() {
             let number = index + 1
-            if torn && index == lines.count - 1 {
-                warn("\(path):\(number): skipping a torn last line (\(line.utf8.count) bytes from an interrupted write)")
-                break
-            }
-            if line.allSatisfy(\.isWhitespace) { continue }
+            if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             var record: RunRecord
             do {
-                record = try RunRecord.decode(jsonLine: line)
+                record = try Self.record(from: line.bytes)
             } catch {
+                if !line.terminated {
+                    warn("\(path):\(number): skipping a torn last line (\(line.bytes.count) bytes from an interrupted write)")
+                    break
+                }
                 throw JournalError(file: path, line: number, message: "not a run record, the journal is corrupt (\(Self.reason(error)))")
             }
             // Resume and merge trust the id: it must be the one its config hashes to.
@@ -117,6 +182,10 @@ public final class Journal {
     }
 
     static func reason(_ error: Error) -> String {
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError,
+           let posix = POSIXErrorCode(rawValue: Int32(underlying.code)), underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(posix.rawValue))
+        }
         switch error {
         case DecodingError.keyNotFound(let key, _): return "missing \(key.stringValue)"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):

@@ -6,6 +6,8 @@ import Training
 public struct PreparedSweep {
     public let spec: SweepSpec
     public let jobs: [Job]
+    /// Held for the sweep's life: one writer per folder.
+    public let lock: SweepLock
     public let journal: Journal
     public let existing: MergedRecords
     public let plan: Resume.Plan
@@ -22,7 +24,7 @@ public struct PreparedSweep {
     /// training starts (the Trainer's preflight: data present, context fits); its failures
     /// are reported as spec problems at the line of the job's dataset (or of its grid).
     /// With `shard`, only that piece of the jobs (see ``Shard``).
-    public static func prepare(specPath: String, output: String?, retryFailed: Bool, shard: Shard? = nil,
+    public static func prepare(specPath: String, output: String?, retryFailed: Bool, shard: Shard? = nil, add: Bool = false,
                                check: ((RunConfig) throws -> Void)? = nil,
                                warn: (String) -> Void) throws -> PreparedSweep {
         let spec = try SweepSpec.load(path: specPath)
@@ -44,12 +46,15 @@ public struct PreparedSweep {
             if !problems.isEmpty { throw SpecValidationError(problems: problems) }
         }
         let directory = output ?? defaultOutput(for: spec)
+        let lock = try SweepLock(folder: directory, command: "run")
+        if let previous = lock.previous { warn("\(directory): taking over the lock of \(previous), which is gone") }
+        try SweepFolder.check(spec, in: directory, add: add)
         let journal = try Journal(directory: directory, warn: warn)
         let existing = MergedRecords(try Journal.load(path: journal.path, warn: warn))
         for conflict in existing.conflicts { warn("\(conflict)") }
-        try journal.writeSpec(spec)
+        try SweepFolder.write(spec, in: directory)
         let plan = Resume.plan(jobs: jobs, journal: existing, retryFailed: retryFailed)
-        return PreparedSweep(spec: spec, jobs: jobs, journal: journal, existing: existing,
+        return PreparedSweep(spec: spec, jobs: jobs, lock: lock, journal: journal, existing: existing,
                              plan: plan, warnings: expansion.warnings, shard: shard, specJobCount: expansion.jobs.count)
     }
 

@@ -62,17 +62,18 @@ public struct NumericVariant: CustomStringConvertible {
 
 /// Records from one or more journals reduced to one per run id.
 ///
-/// Rules, per id:
-/// - records with the same results (``RunRecord/sameResult(as:)``) collapse into the first;
+/// Rules, per id, none of which depends on the order of the inputs:
+/// - records with the same results (``RunRecord/sameResult(as:)``) collapse into the one that
+///   finished first (ties: the smallest source);
 /// - a finished (`ok`) record replaces failed or diverged ones (a retry), and among failures
-///   the last one is kept;
+///   the most recent one is kept;
 /// - `ok` records with different results under different numerics (every version's fingerprint
 ///   known, no fingerprint giving two results) are a *numeric variant*: the version kept is the
 ///   one computed under the numerics that the most runs of the whole merge share, ties going to
 ///   the smallest fingerprint; so the choice never depends on the order of the inputs;
 /// - any other `ok` records with different results (the same numerics, or numerics not
-///   recorded) are a conflict: the first is kept and every version is reported, never silently
-///   dropped.
+///   recorded) are a conflict: the one that finished first is kept and every version is
+///   reported, never silently dropped.
 public struct MergedRecords {
     /// One record per id, in order of first appearance.
     public private(set) var records: [RunRecord] = []
@@ -114,21 +115,23 @@ public struct MergedRecords {
 
     /// The one record kept for `id`; notes superseded failures, variants and conflicts.
     private mutating func resolve(_ id: String, _ versions: [SourcedRecord], prevalence: [String: Int]) -> SourcedRecord {
-        let failures = Self.distinctResults(versions.filter { $0.record.status != .ok }).map { $0[0] }
+        let failures = Self.distinctResults(versions.filter { $0.record.status != .ok }).map(Self.earliest)
+            .sorted(by: Self.finishedEarlier)
         let finished = Self.distinctResults(versions.filter { $0.record.status == .ok })
-        guard let first = finished.first else {
+            .sorted { Self.finishedEarlier(Self.earliest($0), Self.earliest($1)) }
+        guard let first = finished.first.map(Self.earliest) else {
             superseded += failures.dropLast()
             return failures.last!
         }
         superseded += failures
-        guard finished.count > 1 else { return first[0] }
+        guard finished.count > 1 else { return first }
 
         // Each distinct result's fingerprints; a variant needs them all known and disjoint.
         let fingerprints = finished.map { $0.map { $0.record.numerics?.fingerprint } }
         let known = fingerprints.allSatisfy { $0.allSatisfy { $0 != nil } }
         guard known, Self.disjoint(fingerprints) else {
-            conflicts.append(RecordConflict(id: id, versions: finished.map { $0[0] }))
-            return first[0]
+            conflicts.append(RecordConflict(id: id, versions: finished.map(Self.earliest)))
+            return first
         }
         // The most prevalent numerics, then the smallest fingerprint; within a result, its
         // record under the smallest fingerprint, then the smallest source.
@@ -141,6 +144,13 @@ public struct MergedRecords {
         variants.append(NumericVariant(id: id, versions: ordered))
         return ordered[0]
     }
+
+    /// Finished first, then the smallest source: a total order on a run's versions.
+    private static func finishedEarlier(_ a: SourcedRecord, _ b: SourcedRecord) -> Bool {
+        (a.record.finishedAt, a.source) < (b.record.finishedAt, b.source)
+    }
+
+    private static func earliest(_ group: [SourcedRecord]) -> SourcedRecord { group.min(by: finishedEarlier)! }
 
     /// No fingerprint appears under two different results.
     private static func disjoint(_ groups: [[String?]]) -> Bool {

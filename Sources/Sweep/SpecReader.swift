@@ -38,11 +38,11 @@ struct SpecReader {
             let key = keyNode.string ?? Self.render(keyNode)
             switch key {
             case "name":
-                if let text = value.scalar?.string, !text.isEmpty,
-                   text.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) {
+                if let text = value.scalar?.string, SweepSpec.isSafeName(text) {
                     name = text
                 } else {
-                    report(value, key: "name", "must be a non-empty name of letters, digits, '.', '_' or '-' (it names the output folder)")
+                    report(value, key: "name", "must be 1 to 100 ASCII letters, digits, '.', '_' or '-', not starting with '.' or '-' "
+                           + "(it names the output folder results/NAME)")
                 }
             case "description":
                 if let text = value.scalar?.string { description = text }

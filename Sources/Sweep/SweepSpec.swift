@@ -71,6 +71,13 @@ public struct SweepSpec {
     public let include: [ConfigPatch]
     public let exclude: [ConfigPatch]
 
+    /// A name is one safe path component: `results/NAME` can never climb out of `results` or
+    /// hide itself.
+    public static func isSafeName(_ name: String) -> Bool {
+        guard (1...100).contains(name.utf8.count), let first = name.unicodeScalars.first, first != ".", first != "-" else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+
     /// Keys a spec may have at its top level.
     public static let topLevelKeys = ["name", "description", "base", "overrides", "axes", "grids",
                                       "include", "exclude"]

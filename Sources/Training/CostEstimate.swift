@@ -119,7 +119,7 @@ public enum CostEstimate {
         var steps = plannedSteps(c)
         if let budget = c.flopBudget {
             let perStep = trainingFLOPsPerStep(c, vocabularySize: vocab)
-            steps = min(steps, Int((budget / perStep).rounded(.up)))
+            steps = Int(min(Double(steps), (budget / perStep).rounded(.up)))
         }
         return max(steps, 1)
     }

@@ -38,7 +38,8 @@ extension RunConfig {
     public var jsonText: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // A struct of strings, numbers and enums: encoding cannot fail.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        // Strings, numbers (non-finite ones spelt out) and enums: encoding cannot fail.
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 

@@ -19,25 +19,30 @@ extension RunConfig {
         func check(_ ok: Bool, _ key: String, _ value: Any, _ message: String) {
             if !ok { issues.append(ConfigIssue(key: key, value: "\(value)", message: message)) }
         }
+        // Upper limits far above any small model, low enough that no product of sizes in the cost
+        // model or an allocation overflows: a config is refused, never a trap.
+        func size(_ value: Int, _ key: String, max limit: Int) {
+            check((1...limit).contains(value), key, value, "must be in 1...\(limit)")
+        }
         let c = canonicalized()
-        check(context >= 1, "context", context, "must be at least 1")
-        check(dModel >= 1, "d_model", dModel, "must be at least 1")
-        check(batchSize >= 1, "batch_size", batchSize, "must be at least 1")
-        check(epochs >= 1, "epochs", epochs, "must be at least 1")
-        check(windowsPerEpoch >= 1, "windows_per_epoch", windowsPerEpoch, "must be at least 1")
+        size(context, "context", max: Limits.context)
+        size(dModel, "d_model", max: Limits.width)
+        size(batchSize, "batch_size", max: Limits.batch)
+        size(epochs, "epochs", max: Limits.epochs)
+        size(windowsPerEpoch, "windows_per_epoch", max: Limits.count)
         check(lr > 0 && lr.isFinite, "lr", lr, "must be a positive number")
-        check(weightDecay >= 0, "weight_decay", weightDecay, "must not be negative")
+        check(weightDecay >= 0 && weightDecay.isFinite, "weight_decay", weightDecay, "must be a non-negative number")
         check((0..<1).contains(beta1), "beta1", beta1, "must be in [0, 1)")
         check((0..<1).contains(beta2), "beta2", beta2, "must be in [0, 1)")
         check((0..<1).contains(momentum), "momentum", momentum, "must be in [0, 1)")
-        check(warmupSteps >= 0, "warmup_steps", warmupSteps, "must not be negative")
-        if let v = gradClip { check(v > 0, "grad_clip", v, "must be positive") }
-        if let v = maxTrainTokens { check(v > context, "max_train_tokens", v, "must exceed context (\(context))") }
-        if let v = tokenBudget { check(v >= 1, "token_budget", v, "must be at least 1") }
-        if let v = flopBudget { check(v > 0 && v.isFinite, "flop_budget", v, "must be a positive number") }
-        if let v = maxSteps { check(v >= 1, "max_steps", v, "must be at least 1") }
-        if let v = evalEvery { check(v >= 1, "eval_every", v, "must be at least 1") }
-        if let v = c.evalWindows { check(v >= 1, "eval_windows", v, "must be at least 1") }
+        check((0...Limits.count).contains(warmupSteps), "warmup_steps", warmupSteps, "must be in 0...\(Limits.count)")
+        if let v = gradClip { check(v > 0 && v.isFinite, "grad_clip", v, "must be a positive number") }
+        if let v = maxTrainTokens { check(v > context && v <= Limits.tokens, "max_train_tokens", v, "must exceed context (\(context)) and be at most \(Limits.tokens)") }
+        if let v = tokenBudget { size(v, "token_budget", max: Limits.tokens) }
+        if let v = flopBudget { check(v > 0 && v <= 1e24, "flop_budget", v, "must be a positive number at most 1e24") }
+        if let v = maxSteps { size(v, "max_steps", max: Limits.count) }
+        if let v = evalEvery { size(v, "eval_every", max: Limits.count) }
+        if let v = c.evalWindows { size(v, "eval_windows", max: Limits.count) }
         if let v = c.evalStride {
             check((1...max(1, context)).contains(v), "eval_stride", v, "must be in 1...context (\(context))")
         }
@@ -52,13 +57,14 @@ extension RunConfig {
         switch arch {
         case .linear: break
         case .mlp:
-            if hidden == nil, let d = depth { check(d >= 1, "depth", d, "must be at least 1") }
+            if hidden == nil, let d = depth { size(d, "depth", max: Limits.depth) }
+            if hidden == nil, let w = hiddenWidth { size(w, "hidden_width", max: Limits.width) }
             let widths = c.hidden ?? []
-            check(!widths.isEmpty, "hidden", widths, "an MLP needs at least one hidden layer")
-            check(widths.allSatisfy { $0 >= 1 }, "hidden", widths, "every width must be at least 1")
+            check((1...Limits.depth).contains(widths.count), "hidden", widths, "an MLP needs 1...\(Limits.depth) hidden layers")
+            check(widths.allSatisfy { (1...Limits.width).contains($0) }, "hidden", widths, "every width must be in 1...\(Limits.width)")
         case .attention, .transformer:
             let heads = c.heads ?? 0
-            check(heads >= 1, "heads", heads, "must be at least 1")
+            check((1...max(1, dModel)).contains(heads), "heads", heads, "must be in 1...d_model (\(dModel))")
             if heads >= 1 {
                 check(dModel % heads == 0, "heads", heads, "must divide d_model (\(dModel))")
                 if c.positions == .rope, dModel % heads == 0 {
@@ -66,9 +72,23 @@ extension RunConfig {
                           "needs an even head size; d_model / heads = \(dModel / heads)")
                 }
             }
-            check((c.depth ?? 0) >= 1, "depth", c.depth ?? 0, "must be at least 1")
-            check((c.ffnWidth ?? 0) >= 1, "ffn_width", c.ffnWidth ?? 0, "must be at least 1")
+            size(c.depth ?? 0, "depth", max: Limits.depth)
+            size(c.ffnWidth ?? 0, "ffn_width", max: Limits.width)
         }
         return issues
     }
+}
+
+/// The largest value each kind of size may take (see ``RunConfig/validate()``). Products of
+/// these stay far inside 64 bits: context × width × width < 2⁶³ and so on.
+public enum Limits {
+    public static let context = 1 << 20
+    public static let width = 1 << 16
+    public static let batch = 1 << 20
+    public static let depth = 1 << 10
+    /// Windows per epoch, steps and other counts.
+    public static let count = 1 << 40
+    /// Epochs × windows per epoch stays below 2⁶⁰.
+    public static let epochs = 1 << 20
+    public static let tokens = 1 << 50
 }

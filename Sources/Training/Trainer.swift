@@ -80,6 +80,7 @@ public final class Trainer {
 /// A config that breaks its own rules (``RunConfig/validate()``), every problem listed.
 public struct InvalidRunConfig: Error, CustomStringConvertible {
     public let issues: [ConfigIssue]
+    public init(issues: [ConfigIssue]) { self.issues = issues }
     public var description: String {
         "invalid run config: " + issues.map(\.description).joined(separator: "; ")
     }

@@ -31,6 +31,9 @@ struct MergeCommand: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
     @OptionGroup var verbosity: VerbosityOptions
 
+    @Flag(help: "Replace the journal of an output folder that holds a sweep but is not one of the inputs.")
+    var force = false
+
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one folder or journal to merge") }
         guard outputOptions.out != nil else { throw ValidationError("name the merged folder with -o/--out") }
@@ -38,12 +41,37 @@ struct MergeCommand: ParsableCommand {
 
     var output: String { outputOptions.out ?? "" }
 
+    /// Is `output` one of the inputs (the folder, or the folder of a journal file given)?
+    var outputIsAnInput: Bool {
+        let target = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
+        return inputs.contains { input in
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory)
+            let folder = isDirectory.boolValue ? input : (input as NSString).deletingLastPathComponent
+            return URL(fileURLWithPath: folder.isEmpty ? "." : folder).standardizedFileURL.resolvingSymlinksInPath().path == target
+        }
+    }
+
     func run() throws {
+        let existing = Journal.journalPath(in: output)
+        if FileManager.default.fileExists(atPath: existing) && !outputIsAnInput && !force {
+            StandardError.write("error: \(output) holds a sweep (\(existing)) that is not one of the inputs: merging would "
+                                + "replace its journal. Add it as an input, merge into another folder, or pass --force")
+            throw ExitCode.failure
+        }
         let sourced = try loadJournals(inputs)
         let merged = MergedRecords(sourced)
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        try Journal.write(merged.records, to: Journal.journalPath(in: output))
-        let paths = try ResultFiles.write(merged.records, to: output, title: URL(fileURLWithPath: output).lastPathComponent)
+        // One writer per folder: never under a running sweep.
+        let lock: SweepLock
+        do { lock = try SweepLock(folder: output, command: "merge") } catch {
+            StandardError.write("error: \(error)")
+            throw ExitCode.failure
+        }
+        defer { withExtendedLifetime(lock) {} }
+        // In order of completion, then id: the same file whatever the order of the inputs.
+        let records = merged.records.sorted { ($0.finishedAt, $0.id) < ($1.finishedAt, $1.id) }
+        try Journal.write(records, to: existing)
+        let paths = try ResultFiles.write(records, to: output, title: URL(fileURLWithPath: output).lastPathComponent)
         for note in merged.superseded {
             verbosity.log("note: \(note.source): \(note.record.status.rawValue) run \(note.record.id) superseded by a finished record")
         }

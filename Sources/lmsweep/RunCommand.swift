@@ -63,6 +63,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("Run even if ranks compute different bits (the start-up numerics check) or the journal's records were computed under other numerics; each record keeps its numerics."))
     var allowMixedNumerics = false
 
+    @Flag(help: ArgumentHelp("Add this spec's runs to an output folder that holds a sweep of another name (its spec is kept beside)."))
+    var add = false
+
     @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
@@ -85,12 +88,14 @@ struct RunCommand: ParsableCommand {
             } : nil
             outcome = try SweepLauncher.run(
                 specPath: spec, output: output.out, retryFailed: retryFailed, shard: try shard.map(parsedShard), staging: staging,
-                allowMixedNumerics: allowMixedNumerics, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
+                allowMixedNumerics: allowMixedNumerics, add: add, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
                 log: verbosity.log)
         } catch let error as SpecValidationError {
             StandardError.write("\(error)")
             throw ExitCode.failure
-        } catch where error is JournalError || error is NumericsCheck || error is JournalNumericsMismatch {
+        } catch where error is JournalError || error is NumericsCheck || error is JournalNumericsMismatch
+                    || error is SweepLock.Held || error is SweepLock.Failure || error is WorldsOfOne
+                    || error is SweepFolder.OtherSweep {
             StandardError.write("error: \(error)")
             throw ExitCode.failure
         }

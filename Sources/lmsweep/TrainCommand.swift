@@ -26,16 +26,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The dataset.")
     var dataset: RunConfig.Dataset?
 
-    @Option(help: "Context length T (tokens per window).")
+    // `.unconditional`: `--depth -1` is a value (then refused by validation), not an unknown option.
+    @Option(parsing: .unconditional, help: "Context length T (tokens per window).")
     var context: Int?
 
-    @Option(help: "Transformer blocks or MLP hidden layers.")
+    @Option(parsing: .unconditional, help: "Transformer blocks or MLP hidden layers.")
     var depth: Int?
 
     @Option(help: "Seed of initialization, sampling and dropout.")
     var seed: UInt64?
 
-    @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps (quick checks).")
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Stop after this many optimizer steps (quick checks).")
     var maxSteps: Int?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("A run-config setting; repeatable (e.g. --set lr=1e-3).", valueName: "key=value"))
@@ -47,7 +48,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var verbosity: VerbosityOptions
 
-    func run() throws {
+    /// The run config the flags describe: the preset (or the defaults), the flags, the settings.
+    func config() throws -> RunConfig {
         var config: RunConfig
         if let preset {
             guard let named = Presets.config(named: preset) else {
@@ -63,14 +65,23 @@ struct TrainCommand: ParsableCommand {
         if let depth { config.depth = depth }
         if let seed { config.seed = seed }
         if let maxSteps { config.maxSteps = maxSteps }
-        config = try config.applying(settings: settings)
+        do { config = try config.applying(settings: settings) } catch { throw ValidationError("\(error)") }
+        let issues = config.validate()
+        if !issues.isEmpty { throw ValidationError("\(InvalidRunConfig(issues: issues))") }
+        return config
+    }
 
+    func validate() throws { _ = try config() }
+
+    func run() throws {
+        let config = try config()
         if verbosity.verbose { StandardError.write("config: \(config.resolved().config.jsonText)") }
         let trainer = Trainer(dataLocation: data.location)
         do {
             try trainer.preflight(config)
         } catch {
-            throw ValidationError("\(error)")
+            StandardError.write("error: \(error)")
+            throw ExitCode.failure
         }
         let progress: ((String) -> Void)? = verbosity.quiet ? nil : StandardError.write
         let host = ProcessInfo.processInfo.hostName

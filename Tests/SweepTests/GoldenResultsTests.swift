@@ -43,7 +43,7 @@ final class GoldenResultsTests: XCTestCase {
             let title = try XCTUnwrap(meta?["name"] as? String)
             _ = try PreparedSweep.writeResults(directory: scratch, title: title) { XCTFail("\(folder.lastPathComponent): \($0)") }
 
-            let kept: Set<String> = ["journal.jsonl", "spec.yaml", "sweep.json"]
+            let kept: Set<String> = ["journal.jsonl", "spec.yaml", "sweep.json", SweepLock.fileName]
             let committed = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !kept.contains($0) }.sorted()
             let written = try FileManager.default.contentsOfDirectory(atPath: scratch).filter { !kept.contains($0) }.sorted()
             XCTAssertEqual(written, committed, "\(folder.lastPathComponent): the same files")

@@ -76,11 +76,68 @@ final class JournalTests: XCTestCase {
         let dir = scratchDirectory()
         let specPath = writeFile(smallGridSpec, named: "small.yaml", in: dir)
         let out = dir + "/out"
-        let journal = try Journal(directory: out)
-        try journal.writeSpec(SweepSpec.load(path: specPath))
+        _ = try Journal(directory: out)
+        try SweepFolder.write(SweepSpec.load(path: specPath), in: out)
         XCTAssertEqual(try String(contentsOfFile: out + "/spec.yaml", encoding: .utf8), smallGridSpec)
         let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/sweep.json"))) as? [String: String]
         XCTAssertEqual(meta?["version"], LMSweepVersion.current)
         XCTAssertEqual(meta?["name"], "small")
+        // A changed spec of the same sweep: the earlier text is kept as spec.1.yaml.
+        let changed = smallGridSpec.replacingOccurrences(of: "epochs: 1", with: "epochs: 2")
+        try SweepFolder.write(SweepSpec.parse(text: changed, file: specPath), in: out)
+        XCTAssertEqual(try String(contentsOfFile: out + "/spec.yaml", encoding: .utf8), changed)
+        XCTAssertEqual(try String(contentsOfFile: out + "/spec.1.yaml", encoding: .utf8), smallGridSpec)
+        // Another sweep's spec is refused, unless added on purpose.
+        let other = try SweepSpec.parse(text: smallGridSpec.replacingOccurrences(of: "name: small", with: "name: other"), file: specPath)
+        XCTAssertThrowsError(try SweepFolder.check(other, in: out, add: false)) { error in
+            XCTAssertTrue("\(error)".contains("holds the sweep 'small'"), "\(error)")
+            XCTAssertTrue("\(error)".contains("named 'other'"), "\(error)")
+        }
+        XCTAssertNoThrow(try SweepFolder.check(other, in: out, add: true))
+    }
+
+    /// CRLF line ends (a file that went through a Windows tool) read as the same records.
+    func testCRLFLineEndsReadAsTheSameRecords() throws {
+        let dir = scratchDirectory()
+        let jobs = try smallGridJobs()
+        let records = jobs.prefix(3).map { syntheticRecord(for: $0.config) }
+        let path = writeFile(records.map { $0.jsonLine() + "\r\n" }.joined(), named: Journal.fileName, in: dir)
+        XCTAssertEqual(try Journal.load(path: path).map(\.record), records)
+    }
+
+    /// A complete last record that lost its newline is kept, and reopening adds the newline:
+    /// never dropped, never retrained.
+    func testCompleteLastRecordWithoutNewlineIsKeptAndGetsItsNewline() throws {
+        let dir = scratchDirectory()
+        let jobs = try smallGridJobs()
+        let records = jobs.prefix(2).map { syntheticRecord(for: $0.config) }
+        let text = records[0].jsonLine() + "\n" + records[1].jsonLine()
+        let path = writeFile(text, named: Journal.fileName, in: dir)
+        var warnings: [String] = []
+        XCTAssertEqual(try Journal.load(path: path) { warnings.append($0) }.map(\.record), records)
+        XCTAssertEqual(warnings, [])
+        var openWarnings: [String] = []
+        let journal = try Journal(directory: dir) { openWarnings.append($0) }
+        XCTAssertEqual(openWarnings, ["\(path):2: the last record has no newline; adding it"])
+        try journal.append(syntheticRecord(for: jobs[2].config))
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), text + "\n" + syntheticRecord(for: jobs[2].config).jsonLine() + "\n")
+    }
+
+    /// A journal deleted under a running sweep: the append fails naming the file and keeps the
+    /// record's text in the message, instead of writing into a file nobody will read.
+    func testAppendToADeletedJournalIsAnError() throws {
+        let dir = scratchDirectory()
+        let jobs = try smallGridJobs()
+        let journal = try Journal(directory: dir)
+        try journal.append(syntheticRecord(for: jobs[0].config))
+        try FileManager.default.removeItem(atPath: journal.path)
+        XCTAssertThrowsError(try journal.append(syntheticRecord(for: jobs[1].config))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(journal.path):0: was deleted or replaced while the sweep ran"), "\(error)")
+            XCTAssertTrue("\(error)".contains(jobs[1].id), "\(error)")
+        }
+        // Replaced by another file of the same name: refused too.
+        writeFile("", named: Journal.fileName, in: dir)
+        XCTAssertThrowsError(try journal.append(syntheticRecord(for: jobs[1].config)))
+        XCTAssertEqual(try String(contentsOfFile: journal.path, encoding: .utf8), "")
     }
 }

@@ -133,7 +133,7 @@ final class SpecValidationTests: XCTestCase {
         let dir = scratchDirectory()
         let path = writeFile("name: x\nbase:\n  batch_size: 0\n", named: "s.yaml", in: dir)
         XCTAssertThrowsError(try Grid.expand(SweepSpec.load(path: path))) { error in
-            XCTAssertTrue("\(error)".contains("\(path):3: batch_size = 0: must be at least 1"), "\(error)")
+            XCTAssertTrue("\(error)".contains("\(path):3: batch_size = 0: must be in 1...1048576"), "\(error)")
         }
     }
 
