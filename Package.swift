@@ -72,15 +72,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: cpuRequirementDefines),
 
+        // What tests share: one rule for finding data, generated corpora, the binary and subprocess helpers.
+        .target(name: "TestSupport", dependencies: ["Corpus", "TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "ReportTests", dependencies: ["Sweep", "Training"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorCore", "Corpus", "TestSupport"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Sweep", "Training"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Sweep", "Training", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore", "TestSupport"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         // Cluster mode over network-namespace test hosts: scripts and mpirun as subprocesses only.
-        .testTarget(name: "NetnsClusterTests"),
+        .testTarget(name: "NetnsClusterTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -5,12 +5,14 @@ public struct Vocabulary: Sendable, Equatable {
     public let tokens: [String]
     private let ids: [String: Int32]
 
+    /// Tokens are distinct as the tokenizers see them (bytes, Unicode scalars), but two may read
+    /// as one `String`: canonically equivalent scalars (U+212B and U+00C5), or invalid UTF-8 that
+    /// decodes to U+FFFD. Such a text maps back to the first of its ids.
     public init(tokens: [String]) {
         self.tokens = tokens
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(tokens.count)
-        for (id, token) in tokens.enumerated() { ids[token] = Int32(id) }
-        precondition(ids.count == tokens.count, "a vocabulary lists each token once")
+        for (id, token) in tokens.enumerated() where ids[token] == nil { ids[token] = Int32(id) }
         self.ids = ids
     }
 

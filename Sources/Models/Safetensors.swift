@@ -90,10 +90,18 @@ public enum Safetensors {
             }
             guard dtype == "F32" else { throw fail("tensor '\(name)': dtype \(dtype); only F32 is supported") }
             let (begin, end) = (offsets[0], offsets[1])
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), begin >= 0, end - begin == 4 * count,
-                  dataStart + end <= bytes.count else {
-                throw fail("tensor '\(name)': shape \(shape) and data_offsets [\(begin), \(end)] disagree or run past the file's \(bytes.count - dataStart) data bytes")
+            let dataBytes = bytes.count - dataStart
+            // Every field bounded before any arithmetic on it: a header can claim anything.
+            var count = 1
+            for extent in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+                guard extent >= 0, !overflow, product <= dataBytes / 4 else {
+                    throw fail("tensor '\(name)': shape \(shape) holds more values than the file's \(dataBytes) data bytes")
+                }
+                count = product
+            }
+            guard (0...dataBytes).contains(begin), (begin...dataBytes).contains(end), end - begin == 4 * count else {
+                throw fail("tensor '\(name)': shape \(shape) and data_offsets [\(begin), \(end)] disagree or run past the file's \(dataBytes) data bytes")
             }
             var values = [Float](repeating: 0, count: count)
             var at = dataStart + begin

@@ -42,6 +42,10 @@ public final class Trainer {
                                rank: rank, host: host, numerics: Numerics.thisProcess)
         do {
             let prepared = try prepare(config, as: run)
+            if let reason = MemoryEstimate.refusal(run, vocabularySize: prepared.corpus.vocabulary.count,
+                                                   available: MemoryEstimate.availableBytes()) {
+                throw TooLarge(reason: reason)
+            }
             let session = TrainingSession(run: run, corpus: prepared.corpus, sampler: prepared.sampler,
                                           valid: prepared.valid, test: prepared.test, progress: progress)
             session.train(into: &record)
@@ -75,6 +79,12 @@ public final class Trainer {
         let sampler: TrainingWindowSampler
         let valid, test: EvaluationWindows
     }
+}
+
+/// A run that does not fit in this machine's memory (``MemoryEstimate``).
+struct TooLarge: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { reason }
 }
 
 /// A config that breaks its own rules (``RunConfig/validate()``), every problem listed.

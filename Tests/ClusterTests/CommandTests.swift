@@ -1,6 +1,7 @@
 import Foundation
 import Sweep
 import Training
+import TestSupport
 import XCTest
 
 /// `lmsweep merge` and `lmsweep plan` as a user runs them.
@@ -57,7 +58,7 @@ final class CommandTests: XCTestCase {
         for k in 1...3 {
             let out = root + "/piece-\(k)"
             let result = try SweepBinary.run(["run", MultiRankSweepTests.spec, "--shard", "\(k)/3", "--out", out]
-                                             + MultiRankSweepTests.dataArguments())
+                                             + TestData.dataArguments)
             XCTAssertEqual(result.status, 0, result.stderr)
             XCTAssertTrue(result.stderr.contains("(shard \(k)/3 of \(reference.count))"), result.stderr)
             let records = try Journal.load(path: Journal.journalPath(in: out)).map(\.record)

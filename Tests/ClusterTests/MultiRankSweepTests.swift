@@ -1,6 +1,7 @@
 import Foundation
 import Sweep
 import Training
+import TestSupport
 import XCTest
 
 /// The real binary under a real `mpirun`, on sweeps/ci-tiny.yaml (twenty real training runs of
@@ -11,13 +12,6 @@ final class MultiRankSweepTests: XCTestCase {
     /// The single-process run every multi-rank run is compared with (run once per test process).
     nonisolated(unsafe) static var reference: [String: RunRecord]?
 
-    static func dataArguments() throws -> [String] {
-        guard let data = SweepBinary.dataDirectory else {
-            throw XCTSkip("Tiny Shakespeare not found (set LMSWEEP_DATA): the multi-rank tests train real models")
-        }
-        return ["--data-dir", data]
-    }
-
     private func expectedIDs() throws -> Set<String> {
         Set(try Grid.expand(SweepSpec.load(path: Self.spec)).jobs.map(\.id))
     }
@@ -26,13 +20,12 @@ final class MultiRankSweepTests: XCTestCase {
         try Journal.load(path: Journal.journalPath(in: directory)).map(\.record)
     }
 
-    private func dataArguments() throws -> [String] { try Self.dataArguments() }
     private func referenceRecords() throws -> [String: RunRecord] { try Self.referenceRecords() }
 
     static func referenceRecords() throws -> [String: RunRecord] {
         if let reference = Self.reference { return reference }
         let out = NSTemporaryDirectory() + "lmsweep-cluster-reference-\(UUID().uuidString.prefix(8))"
-        let result = try SweepBinary.run(["run", Self.spec, "--out", out] + dataArguments())
+        let result = try SweepBinary.run(["run", Self.spec, "--out", out] + TestData.dataArguments)
         XCTAssertEqual(result.status, 0, result.stderr)
         let records = try Journal.load(path: Journal.journalPath(in: out)).map(\.record)
         XCTAssertEqual(records.count, Set(try Grid.expand(SweepSpec.load(path: Self.spec)).jobs.map(\.id)).count)
@@ -63,7 +56,7 @@ final class MultiRankSweepTests: XCTestCase {
 
     func testSingleProcessRunIsAWorldOfOneAndWritesTables() throws {
         let out = scratch("single")
-        let result = try SweepBinary.run(["run", Self.spec, "--out", out] + dataArguments())
+        let result = try SweepBinary.run(["run", Self.spec, "--out", out] + TestData.dataArguments)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("results: \(out)/results.csv"), result.stdout)
         XCTAssertTrue(result.stdout.contains("results: \(out)/results.md"), result.stdout)
@@ -76,7 +69,7 @@ final class MultiRankSweepTests: XCTestCase {
 
     func testTwoRanksRunEveryJobOnceWithSingleProcessResults() throws {
         let out = scratch("np2")
-        let result = try SweepBinary.run(["run", Self.spec, "--out", out] + dataArguments(), ranks: 2)
+        let result = try SweepBinary.run(["run", Self.spec, "--out", out] + TestData.dataArguments, ranks: 2)
         XCTAssertEqual(result.status, 0, result.stderr)
         let records = try journal(out)
         try assertCompleteAndIdentical(records)
@@ -87,7 +80,7 @@ final class MultiRankSweepTests: XCTestCase {
 
     func testThreeOversubscribedRanksRunEveryJobOnceWithSingleProcessResults() throws {
         let out = scratch("np3")
-        let result = try SweepBinary.run(["run", Self.spec, "--out", out] + dataArguments(),
+        let result = try SweepBinary.run(["run", Self.spec, "--out", out] + TestData.dataArguments,
                                          ranks: 3, mpiOptions: ["--oversubscribe"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let records = try journal(out)
@@ -98,7 +91,7 @@ final class MultiRankSweepTests: XCTestCase {
 
     func testKilledSweepResumesWithEveryJobOnceAndNoFinishedRecordChanged() throws {
         let out = scratch("killed")
-        let arguments = ["run", Self.spec, "--out", out] + (try dataArguments())
+        let arguments = ["run", Self.spec, "--out", out] + TestData.dataArguments
         let process = try SweepBinary.start(arguments, ranks: 2).process
         let journalPath = Journal.journalPath(in: out)
         // Wait for a few finished records, then kill mpirun and every rank at once.

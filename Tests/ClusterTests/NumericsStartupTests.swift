@@ -1,6 +1,7 @@
 import Foundation
 import Sweep
 import Training
+import TestSupport
 import XCTest
 
 /// The start-up numerics check under a real `mpirun`: ranks whose OpenBLAS runs other kernels
@@ -45,7 +46,7 @@ final class NumericsStartupTests: XCTestCase {
         let (first, second) = Self.kernelPair
         let out = scratch("refused")
         let started = Date()
-        let result = try mixedLaunch(["run", Self.spec, "--out", out] + MultiRankSweepTests.dataArguments(),
+        let result = try mixedLaunch(["run", Self.spec, "--out", out] + TestData.dataArguments,
                                      first: first, second: second)
         print(String(format: "NumericsStartupTests: mixed-kernel launch (%@ vs %@) ended after %.2f s", first, second,
                      Date().timeIntervalSince(started)))
@@ -64,7 +65,7 @@ final class NumericsStartupTests: XCTestCase {
 
     func testAllowedMixedNumericsCompletesAndMergeWithOneProcessReportsVariantsNotConflicts() throws {
         let (first, second) = Self.kernelPair
-        let data = try MultiRankSweepTests.dataArguments()
+        let data = TestData.dataArguments
         let mixed = scratch("mixed"), single = scratch("single"), merged = scratch("merged"), reversed = scratch("reversed")
 
         // Transformers scored on every test token (Double sums): a weight that differs in its last
@@ -123,7 +124,7 @@ final class NumericsStartupTests: XCTestCase {
 
     func testResumingAJournalUnderOtherNumericsIsRefusedUnlessAllowed() throws {
         let (first, second) = Self.kernelPair
-        let data = try MultiRankSweepTests.dataArguments()
+        let data = TestData.dataArguments
         let out = scratch("resume")
         // The first session runs all but the transformers, under `first`.
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -156,7 +157,7 @@ final class NumericsStartupTests: XCTestCase {
     /// A finished sweep run again on two ranks: nothing to run, the start-up handshake still
     /// happens, and every rank ends (it used to wait for ever).
     func testFinishedSweepRunAgainOnTwoRanksEndsAtOnce() throws {
-        let data = try MultiRankSweepTests.dataArguments()
+        let data = TestData.dataArguments
         let out = scratch("again")
         let first = try SweepBinary.run(["run", Self.spec, "--out", out] + data, ranks: 2)
         XCTAssertEqual(first.status, 0, first.stderr)

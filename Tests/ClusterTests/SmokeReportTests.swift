@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Sweep
 import Training
+import TestSupport
 import XCTest
 
 /// The first look a user takes: `mpirun -np 2 lmsweep run sweeps/smoke.yaml` trains every
@@ -29,8 +30,7 @@ final class SmokeReportTests: XCTestCase {
     }
 
     func testSmokeSweepOnTwoRanksWritesAReportWithOnePointPerRun() throws {
-        let data = try MultiRankSweepTests.dataArguments()
-        guard SweepBinary.mpirun != nil else { throw XCTSkip("mpirun not found") }
+        let data = TestData.dataArguments
         let spec = SweepBinary.repository + "/sweeps/smoke.yaml"
         let out = NSTemporaryDirectory() + "lmsweep-smoke-\(UUID().uuidString.prefix(8))"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: out) }

@@ -2,6 +2,7 @@ import Foundation
 @testable import Cluster
 import Sweep
 import Training
+import TestSupport
 import XCTest
 
 /// `--stage-data`: a rank whose data folder lacks a dataset file (or holds a damaged one)
@@ -12,7 +13,7 @@ final class StageDataTests: XCTestCase {
     private var data = ""
 
     override func setUpWithError() throws {
-        data = try MultiRankSweepTests.dataArguments()[1]
+        data = try TestData.requirePublished("staging checks each file against its published SHA-256")
         root = NSTemporaryDirectory() + "lmsweep-stage-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }

@@ -1,13 +1,14 @@
 import Foundation
 import Sweep
 import Training
+import TestSupport
 import XCTest
 
 /// A rank that cannot see the data fails the sweep at start-up, naming its host and the path,
 /// before any rank trains — never job by job in the middle of a sweep.
 final class StartupCheckTests: XCTestCase {
     func testRankWithoutDataStopsTheSweepBeforeTrainingNamingHostAndPath() throws {
-        let data = try MultiRankSweepTests.dataArguments()
+        let data = TestData.dataArguments
         let spec = SweepBinary.repository + "/sweeps/smoke.yaml"
         let root = NSTemporaryDirectory() + "lmsweep-startup-\(UUID().uuidString.prefix(8))"
         let empty = root + "/no-data"

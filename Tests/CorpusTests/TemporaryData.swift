@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Corpus
 
@@ -31,11 +32,7 @@ final class TemporaryData {
     }
 }
 
-/// The shared datasets when `LMSWEEP_DATA` names them (CI sets it), with the published sizes checked.
+/// The published datasets, with their published sizes checked (TestSupport's one rule).
 func publishedData() throws -> DataLocation {
-    guard let root = ProcessInfo.processInfo.environment["LMSWEEP_DATA"], !root.isEmpty else {
-        throw XCTSkip("LMSWEEP_DATA is not set: skipping the published-statistics checks "
-            + "(set LMSWEEP_DATA to a folder made by scripts/fetch-data.sh to run them)")
-    }
-    return DataLocation(root: root, source: .environment)
+    DataLocation(root: try TestData.requirePublished("these tests check the published files' own figures"), source: .environment)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Small C MPI programs the tests compile with `mpicc` in their temporary directory: real MPI
 /// traffic between the test hosts, independent of LMSweep's own code.

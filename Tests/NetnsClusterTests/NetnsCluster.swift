@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Test hosts made by `scripts/netns-cluster.sh` on a test-only subnet, driven as a user would:

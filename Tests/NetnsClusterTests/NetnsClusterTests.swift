@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Cluster mode on one machine, for real: three hosts with their own network stacks

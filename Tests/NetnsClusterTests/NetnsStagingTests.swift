@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Issue 7, data on hosts that do not have it: host 3 sees the data folder as empty (a node
@@ -10,16 +11,8 @@ final class NetnsStagingTests: XCTestCase {
     private var dataDirectory = ""
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: NetnsSweepTests.lmsweep) else {
-            throw XCTSkip("no lmsweep binary at \(NetnsSweepTests.lmsweep): build the package first")
-        }
-        guard try Command.run(NetnsSweepTests.lmsweep, ["run", "--help"]).stdout.contains("--stage-data") else {
-            throw XCTSkip("\(NetnsSweepTests.lmsweep) has no `run --stage-data` yet")
-        }
-        guard let data = NetnsSweepTests.dataDirectory else {
-            throw XCTSkip("Tiny Shakespeare not found (set LMSWEEP_DATA): these tests train real models")
-        }
-        dataDirectory = data
+        // The staged file is checked against its published SHA-256: a generated corpus cannot pass.
+        dataDirectory = try TestData.requirePublished("staging checks each file against its published SHA-256")
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("netns-staging-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         cluster = try NetnsCluster(hostCount: 3)

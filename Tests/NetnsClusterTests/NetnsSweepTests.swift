@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The real `lmsweep run` across three namespace hosts, launched as a user would on a cluster:
@@ -14,10 +15,7 @@ final class NetnsSweepTests: XCTestCase {
             XCTFail("no lmsweep binary at \(Self.lmsweep): scripts/test.sh builds it")
             throw CocoaError(.fileNoSuchFile)
         }
-        guard let data = Self.dataDirectory else {
-            throw XCTSkip("Tiny Shakespeare not found (set LMSWEEP_DATA): these tests train real models")
-        }
-        dataDirectory = data
+        dataDirectory = TestData.tinyShakespeareRoot
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("netns-sweep-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         cluster = try NetnsCluster(hostCount: 3)
@@ -34,24 +32,8 @@ final class NetnsSweepTests: XCTestCase {
 
     private var dataDirectory = ""
 
-    /// `lmsweep` in the build folder of the running test binary, else the release build.
-    static var lmsweep: String {
-        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var folder = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
-        while folder.path != "/" && !folder.path.hasSuffix(".build") {
-            let candidate = folder.appendingPathComponent("lmsweep").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            folder.deleteLastPathComponent()
-        }
-        return NetnsCluster.repository.appendingPathComponent(".build/release/lmsweep").path
-    }
-
-    static var dataDirectory: String? {
-        let repository = NetnsCluster.repository.path
-        let candidates = [ProcessInfo.processInfo.environment["LMSWEEP_DATA"], repository + "/data",
-                          repository + "/../shared/data"].compactMap { $0 }
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/tinyshakespeare/input.txt") }
-    }
+    /// `lmsweep` beside the running test bundle (TestSupport's rule).
+    static var lmsweep: String { SweepBinary.executable }
 
     // MARK: running
 

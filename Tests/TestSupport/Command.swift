@@ -2,10 +2,14 @@ import Foundation
 
 /// Runs a program as a subprocess, its output captured through files (pipes can fill and block
 /// a chatty `mpirun` while we wait for it).
-struct Command {
-    struct Result { let status: Int32; let stdout: String; let stderr: String }
+public struct Command {
+    public struct Result {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
 
-    static func which(_ tool: String) -> String? {
+    public static func which(_ tool: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for directory in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
             let candidate = "\(directory)/\(tool)"
@@ -15,19 +19,19 @@ struct Command {
     }
 
     /// Runs to completion.
-    static func run(_ program: String, _ arguments: [String], in directory: URL? = nil) throws -> Result {
+    public static func run(_ program: String, _ arguments: [String], in directory: URL? = nil) throws -> Result {
         let running = try Running(program, arguments, in: directory)
         running.process.waitUntilExit()
         return running.result()
     }
 
     /// A started subprocess whose output can be read while it runs.
-    final class Running {
-        let process = Process()
-        let stdoutURL: URL
-        let stderrURL: URL
+    public final class Running {
+        public let process = Process()
+        public let stdoutURL: URL
+        public let stderrURL: URL
 
-        init(_ program: String, _ arguments: [String], in directory: URL? = nil) throws {
+        public init(_ program: String, _ arguments: [String], in directory: URL? = nil) throws {
             let scratch = FileManager.default.temporaryDirectory
                 .appendingPathComponent("lmsweep-cmd-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -44,11 +48,11 @@ struct Command {
             try process.run()
         }
 
-        var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
-        var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+        public var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+        public var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
         /// Polls until `condition` holds or `seconds` pass; returns whether it held.
-        func wait(upTo seconds: Double, until condition: () -> Bool) -> Bool {
+        public func wait(upTo seconds: Double, until condition: () -> Bool) -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 if condition() { return true }
@@ -58,12 +62,12 @@ struct Command {
         }
 
         /// SIGKILL, not SIGTERM: a hung mpirun waits on its dead daemon even after SIGTERM.
-        func kill() {
+        public func kill() {
             if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
 
-        func result() -> Result {
+        public func result() -> Result {
             Result(status: process.terminationStatus, stdout: stdout, stderr: stderr)
         }
 

@@ -5,11 +5,11 @@ import TensorCore
 /// A made-up Tiny Shakespeare laid out like the real data root (`tinyshakespeare/input.txt`):
 /// words from a small list in lines and paragraphs (the study's split rule cuts at blank
 /// lines), deterministic for a seed.
-enum TinyCorpus {
+public enum TinyCorpus {
     /// Writes the corpus under a fresh temporary root and returns the root's path.
     /// `byteCount` pads or cuts the text to an exact size: the real file's 1,115,394 bytes pass
     /// the loader's published-size check, so a `--data-dir` run of the built binary accepts it.
-    static func make(byteCount: Int = 6_000, seed: UInt64 = 1) throws -> String {
+    public static func make(byteCount: Int = 6_000, seed: UInt64 = 1) throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("lmsweep-corpus-\(UUID().uuidString)")
         let folder = root.appendingPathComponent("tinyshakespeare")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -32,7 +32,7 @@ enum TinyCorpus {
     }
 
     /// A location for in-process runs, without the published-size check.
-    static func location(_ root: String) -> DataLocation {
+    public static func location(_ root: String) -> DataLocation {
         DataLocation(root: root, checksPublishedSizes: false)
     }
 }

@@ -3,13 +3,13 @@ import XCTest
 
 /// Runs the built `lmsweep` binary (next to the test bundle in the build folder), alone or
 /// under a real `mpirun`, the way a user would.
-enum SweepBinary {
+public enum SweepBinary {
     /// The repository root (this file is Tests/ClusterTests/SweepBinary.swift).
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
 
     /// `lmsweep` in the same build folder as the running test bundle.
-    static var executable: String {
+    public static var executable: String {
         let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var folder = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
         // The bundle may be a directory (Foo.xctest/...) or a single executable.
@@ -21,26 +21,19 @@ enum SweepBinary {
         return (repository as NSString).appendingPathComponent(".build/release/lmsweep")
     }
 
-    static var mpirun: String? {
+    public static var mpirun: String? {
         ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// The dataset folder: $LMSWEEP_DATA, then ./data, then the shared folder beside the repository.
-    static var dataDirectory: String? {
-        let candidates = [ProcessInfo.processInfo.environment["LMSWEEP_DATA"], repository + "/data",
-                          repository + "/../shared/data"].compactMap { $0 }
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/tinyshakespeare/input.txt") }
-    }
-
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+    public struct Result {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
     }
 
     /// The child's environment: never inherited MPI rank variables (a world of one must not
     /// think it is a rank), and Open MPI's permission to run as root in CI containers.
-    static var environment: [String: String] {
+    public static var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_COMM_WORLD") && !$0.key.hasPrefix("PMIX_") }
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
@@ -49,10 +42,13 @@ enum SweepBinary {
 
     /// Starts `lmsweep ARGS` (under `mpirun -np ranks` plus `mpiOptions` when `ranks` > 0);
     /// its stdout and stderr go to files, so a chatty child can never block on a full pipe.
-    static func start(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = []) throws -> (process: Process, stdout: String, stderr: String) {
+    public static func start(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = []) throws -> (process: Process, stdout: String, stderr: String) {
         let process = Process()
         if ranks > 0 {
-            guard let mpirun else { throw XCTSkip("mpirun is not installed") }
+            guard let mpirun else {
+                XCTFail("mpirun is not installed: scripts/setup.sh installs Open MPI")
+                throw CocoaError(.fileNoSuchFile)
+            }
             process.executableURL = URL(fileURLWithPath: mpirun)
             process.arguments = ["-np", "\(ranks)"] + mpiOptions + [executable] + arguments
         } else {
@@ -71,7 +67,7 @@ enum SweepBinary {
         return (process, stdout, stderr)
     }
 
-    static func run(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = [], timeout: Double = 120) throws -> Result {
+    public static func run(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = [], timeout: Double = 120) throws -> Result {
         let (process, stdout, stderr) = try start(arguments, ranks: ranks, mpiOptions: mpiOptions)
         // A hang is a failure, not a stuck CI job: every sweep here takes seconds.
         let deadline = Date().addingTimeInterval(timeout)
@@ -88,13 +84,13 @@ enum SweepBinary {
 
     /// SIGKILL a process and every descendant (mpirun and its ranks), by pid, children first:
     /// a machine dying mid-sweep.
-    static func killTree(_ pid: Int32) {
+    public static func killTree(_ pid: Int32) {
         for child in children(of: pid) { killTree(child) }
         kill(pid, SIGKILL)
     }
 
     /// Children forked by any thread of `pid` (Linux `/proc/PID/task/TID/children`).
-    static func children(of pid: Int32) -> [Int32] {
+    public static func children(of pid: Int32) -> [Int32] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         return tasks.flatMap { task -> [Int32] in
             let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
