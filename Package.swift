@@ -81,6 +81,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore", "TestSupport"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        // Bad input and faults through the binary: one target, so `swift test --filter FaultTests` runs it alone.
+        .testTarget(name: "FaultTests", dependencies: ["Sweep", "Training", "TestSupport"]),
         // Cluster mode over network-namespace test hosts: scripts and mpirun as subprocesses only.
         .testTarget(name: "NetnsClusterTests", dependencies: ["TestSupport"]),
     ],

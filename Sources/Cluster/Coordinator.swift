@@ -17,9 +17,21 @@ final class Coordinator {
     static let heartbeatSeconds: Double = 120
     private let log: (String) -> Void
     private var stoppedWorkers: Set<Int> = []
+    /// A worker whose activity count has not moved for this long is stalled.
+    private let stallLimit: Double
+    /// Per worker with a job: its last activity count and when it last changed.
+    private var activity: [Int: (count: UInt64, since: Date)] = [:]
+    /// Workers declared stalled, with their hosts: their jobs went to other ranks, their late
+    /// messages are ignored, and the sweep ends with an error naming them.
+    private(set) var stalled: [Int: String] = [:]
+    /// Workers with nothing to do while others still run.
+    private var waiting: Set<Int> = []
+    private let hosts: [Int: String]
 
     init(communicator: Communicator?, prepared: PreparedSweep, runner: JobRunner, host: String,
-         pollInterval: Double, log: @escaping (String) -> Void) {
+         pollInterval: Double, stallLimit: Double = 600, hosts: [Int: String] = [:], log: @escaping (String) -> Void) {
+        self.stallLimit = stallLimit
+        self.hosts = hosts
         self.communicator = communicator
         self.queue = JobQueue(plan: prepared.plan, journal: prepared.journal, ranks: communicator?.size ?? 1,
                               cost: CostModel(calibratedFrom: prepared.existing.records))
@@ -53,15 +65,30 @@ final class Coordinator {
                 while let envelope = try communicator.probe() {
                     handled = true
                     let message = try SweepMessage(tag: envelope.tag, payload: try communicator.receive(envelope))
+                    let rank = envelope.source
+                    if stalled[rank] != nil {
+                        if case .record(let record) = message {
+                            log("rank 0: ignoring run \(record.id) from rank \(rank), declared stalled (its job went to another rank)")
+                        }
+                        continue
+                    }
                     switch message {
                     case .ready:
-                        try assign(to: envelope.source)
+                        try assign(to: rank)
+                    case .heartbeat(let count):
+                        if let last = activity[rank], last.count != count { activity[rank] = (count, Date()) }
                     case .record(let record):
-                        try accept(record, from: envelope.source)
-                        try assign(to: envelope.source)
+                        try accept(record, from: rank)
+                        try assign(to: rank)
                     case .job, .stop, .check, .checked, .stageRequest, .stageFile:
-                        log("rank 0: ignoring an unexpected \(message.tag) message from rank \(envelope.source)")
+                        log("rank 0: ignoring an unexpected \(message.tag) message from rank \(rank)")
                     }
+                }
+                try declareStalls()
+                // Idle ranks wait until the sweep is drained: a stalled rank's job may come back.
+                for rank in waiting.sorted() where !queue.pending.isEmpty || queue.isDrained {
+                    waiting.remove(rank)
+                    try assign(to: rank)
                 }
             }
             let (records, wantsWork) = local.poll()
@@ -70,8 +97,13 @@ final class Coordinator {
                 try accept(record, from: 0)
             }
             if wantsWork && !local.stopped {
-                handled = true
-                if let job = queue.next(for: 0) { local.give(.job(job)) } else { local.give(.stop) }
+                if let job = queue.next(for: 0) {
+                    handled = true
+                    local.give(.job(job))
+                } else if queue.isDrained {
+                    handled = true
+                    local.give(.stop)
+                }
             }
             // After reassigning, so the line shows what each rank runs next.
             if queue.received.count > finishedBefore || Date().timeIntervalSince(lastLine) >= Self.heartbeatSeconds {
@@ -96,11 +128,31 @@ final class Coordinator {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
+    /// Workers whose activity has not moved for `stallLimit`: their jobs go back to the head of
+    /// the queue for a live rank, and they are counted out.
+    private func declareStalls() throws {
+        let now = Date()
+        for (rank, last) in activity where stalled[rank] == nil && now.timeIntervalSince(last.since) > stallLimit {
+            let job = queue.abandon(rank: rank)
+            stalled[rank] = hosts[rank] ?? "?"
+            stoppedWorkers.insert(rank)
+            activity[rank] = nil
+            log(String(format: "rank 0: rank %d on %@ made no progress for %.0f s (limit %.0f s, --stall-limit): stalled; ",
+                       rank, stalled[rank]!, now.timeIntervalSince(last.since), stallLimit)
+                + (job.map { "its run \($0.id) (\($0.summary)) goes to another rank" } ?? "it held no run"))
+        }
+    }
+
     private func assign(to rank: Int) throws {
         guard let communicator else { return }
         if let job = queue.next(for: rank) {
+            activity[rank] = (0, Date())
             try communicator.send(.job(job.config), to: rank)
+        } else if !queue.isDrained {
+            activity[rank] = nil
+            waiting.insert(rank)
         } else {
+            activity[rank] = nil
             try communicator.send(.stop, to: rank)
             stoppedWorkers.insert(rank)
         }

@@ -19,16 +19,20 @@ final class LocalWorker {
     private var finished: [RunRecord] = []
     private(set) var stopped = false
     private let runner: JobRunner
+    private let rank: Int
     private let host: String
+    /// Ticked by the runs this thread trains (the heartbeat's count).
+    let activity = Activity()
 
-    init(runner: JobRunner, host: String) {
+    init(runner: JobRunner, rank: Int = 0, host: String) {
         self.runner = runner
+        self.rank = rank
         self.host = host
     }
 
     func start() {
         let thread = Thread { [self] in loop() }
-        thread.name = "lmsweep rank 0 trainer"
+        thread.name = "lmsweep rank \(rank) trainer"
         // Training recurses through the autograd tape; give it a main-thread-sized stack.
         thread.stackSize = 64 << 20
         thread.start()
@@ -63,7 +67,7 @@ final class LocalWorker {
             waiting = false
             condition.unlock()
             guard case .job(let job) = next else { return }
-            let record = runner.run(job.config, rank: 0, host: host)
+            let record = runner.run(job.config, rank: rank, host: host, activity: activity)
             condition.lock()
             finished.append(record)
             condition.unlock()

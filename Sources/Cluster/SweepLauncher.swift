@@ -33,29 +33,56 @@ public enum SweepLauncher {
     /// delay is noise, and 200 `MPI_Iprobe` calls a second cost well under 1% of a core.
     public static let defaultPollInterval = 0.005
 
-    /// Returns the outcome on rank 0 and nil on the other ranks. With `staging`
-    /// (`--stage-data`), workers that lack dataset files receive them from rank 0 at start-up.
-    /// Before any training every rank measures its numerics; ranks that differ, or a journal
-    /// whose records were computed under other numerics, stop the sweep unless
-    /// `allowMixedNumerics`.
-    public static func run(specPath: String, output: String?, retryFailed: Bool, shard: Shard? = nil,
-                           pollInterval: Double = defaultPollInterval, staging: DataStaging? = nil,
-                           allowMixedNumerics: Bool = false, add: Bool = false,
+    /// How a sweep runs, beyond its spec and folder (`lmsweep run`'s flags).
+    public struct Options {
+        public var retryFailed = false
+        public var shard: Shard?
+        /// `--stage-data`: workers that lack dataset files receive them from rank 0 at start-up.
+        public var staging: DataStaging?
+        /// Run even if ranks, or the journal and this session, compute different bits.
+        public var allowMixedNumerics = false
+        /// Add this spec's runs to a folder holding a sweep of another name.
+        public var add = false
+        /// Seconds without progress after which a worker is stalled (`--stall-limit`).
+        public var stallLimit: Double = 600
+        public var pollInterval = SweepLauncher.defaultPollInterval
+        public init() {}
+
+        /// Workers beat at least four times per stall limit, and at most every 5 s.
+        var heartbeatInterval: Double { min(5, stallLimit / 4) }
+    }
+
+    /// A stalled worker ended the sweep: every other job is journaled.
+    public struct Stalled: Error, CustomStringConvertible {
+        public let ranks: [Int: String]
+        public var description: String {
+            "\(ranks.count) rank(s) stalled: " + ranks.sorted { $0.key < $1.key }.map { "rank \($0.key) on \($0.value)" }
+                .joined(separator: ", ") + "; their runs were trained by other ranks. Look at those hosts, then resume"
+        }
+    }
+
+    /// Returns the outcome on rank 0 and nil on the other ranks. Before any training every rank
+    /// measures its numerics; ranks that differ, or a journal whose records were computed under
+    /// other numerics, stop the sweep unless `options.allowMixedNumerics`.
+    public static func run(specPath: String, output: String?, options: Options = Options(),
                            makeRunner: () throws -> JobRunner,
                            log: @escaping (String) -> Void) throws -> SweepOutcome? {
+        let (retryFailed, shard, staging, pollInterval) = (options.retryFailed, options.shard, options.staging, options.pollInterval)
+        let (allowMixedNumerics, add) = (options.allowMixedNumerics, options.add)
         let communicator = Communicator.launchedByMPI ? try Communicator() : nil
         defer { communicator?.finalize() }
         try LaunchCheck.check(worldSize: communicator?.size ?? 1)
         let rank = communicator?.rank ?? 0
         if let communicator, rank != 0 {
             try Worker(communicator: communicator, runner: try makeRunner(), staging: staging,
-                       pollInterval: pollInterval, log: log).run()
+                       pollInterval: pollInterval, heartbeatInterval: options.heartbeatInterval, log: log).run()
             return nil
         }
         let size = communicator?.size ?? 1
         let runner: JobRunner
         let prepared: PreparedSweep
         var session: [Numerics] = []
+        var hosts: [Int: String] = [:]
         do {
             runner = try makeRunner()
             // After the runner set the BLAS threads the runs will use.
@@ -67,6 +94,7 @@ public enum SweepLauncher {
                                                  staging: staging, allowMixedNumerics: allowMixedNumerics,
                                                  pollInterval: pollInterval, log: log)
                 session = check.groups.map { $0[0].numerics }
+                hosts = Dictionary(uniqueKeysWithValues: check.groups.flatMap { $0 }.map { ($0.rank, $0.host) })
             }
             if let mismatch = prepared.numericsMismatch(session: session) {
                 guard allowMixedNumerics else { throw mismatch }
@@ -89,7 +117,7 @@ public enum SweepLauncher {
         let host = communicator?.processorName ?? ProcessInfo.processInfo.hostName
         let records: [RunRecord]
         let coordinator = Coordinator(communicator: communicator, prepared: prepared, runner: runner, host: host,
-                                      pollInterval: pollInterval, log: log)
+                                      pollInterval: pollInterval, stallLimit: options.stallLimit, hosts: hosts, log: log)
         do {
             records = try coordinator.run()
         } catch {
@@ -101,6 +129,11 @@ public enum SweepLauncher {
             throw error
         }
         let results = try prepared.writeResults(warn: log)
+        if !coordinator.stalled.isEmpty, let communicator {
+            // A stalled rank never finalizes: end the job, or mpirun would wait for it.
+            log("error: \(Stalled(ranks: coordinator.stalled))")
+            communicator.abort(code: 1)
+        }
         return SweepOutcome(name: prepared.spec.name, totalJobs: prepared.jobs.count, skipped: plan.done.count,
                             records: records, journalPath: prepared.journal.path,
                             results: results, ranks: size,

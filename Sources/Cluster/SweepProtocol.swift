@@ -3,8 +3,9 @@ import Training
 
 /// What trains one job on one rank. `lmsweep run` passes the Trainer; tests may pass their own.
 public protocol JobRunner: AnyObject {
-    /// Never throws: a failed or diverged run is a record with that status.
-    func run(_ config: RunConfig, rank: Int, host: String) -> RunRecord
+    /// Never throws: a failed or diverged run is a record with that status. `activity` is
+    /// ticked as the run works (steps, evaluation batches): the rank's heartbeat carries it.
+    func run(_ config: RunConfig, rank: Int, host: String, activity: Activity) -> RunRecord
     /// Checks, before any training, that a config can run here (data present, context fits).
     func preflight(_ config: RunConfig) throws
 }
@@ -18,6 +19,7 @@ public protocol JobRunner: AnyObject {
 ///     0 → worker   stageFile(chunk)   a piece of one of them, ≤ 4 MiB
 ///     worker → 0   checked(report)    its host, its numerics, one "host: problem" per problem
 ///     worker → 0   ready              "give me work" (after a clean check)
+///     worker → 0   heartbeat(count)   every few seconds while training: the run's activity count
 ///     worker → 0   record(JSON line)  a finished run; also asks for the next job
 ///     0 → worker   job(config JSON)   the largest pending job
 ///     0 → worker   stop               nothing left; finalize and exit
@@ -30,11 +32,14 @@ enum SweepMessage: Equatable {
     case stageRequest([String])
     case stageFile(StagedChunk)
     case ready
+    case heartbeat(UInt64)
     case record(RunRecord)
     case job(RunConfig)
     case stop
 
-    enum Tag: Int32 { case ready = 1, record = 2, job = 3, stop = 4, check = 5, checked = 6, stageRequest = 7, stageFile = 8 }
+    enum Tag: Int32 {
+        case ready = 1, record = 2, job = 3, stop = 4, check = 5, checked = 6, stageRequest = 7, stageFile = 8, heartbeat = 9
+    }
 
     var tag: Tag {
         switch self {
@@ -43,6 +48,7 @@ enum SweepMessage: Equatable {
         case .stageRequest: return .stageRequest
         case .stageFile: return .stageFile
         case .ready: return .ready
+        case .heartbeat: return .heartbeat
         case .record: return .record
         case .job: return .job
         case .stop: return .stop
@@ -53,6 +59,7 @@ enum SweepMessage: Equatable {
         switch self {
         case .ready, .stop: return []
         case .checked(let report): return Self.encode(report)
+        case .heartbeat(let count): return Array(String(count).utf8)
         case .record(let record): return Array(record.jsonLine().utf8)
         case .job(let config): return Self.encode(config)
         case .check(let configs): return Self.encode(configs)
@@ -76,6 +83,11 @@ enum SweepMessage: Equatable {
         switch Tag(rawValue: tag) {
         case .ready: self = .ready
         case .stop: self = .stop
+        case .heartbeat:
+            guard let count = UInt64(String(decoding: payload, as: UTF8.self)) else {
+                throw DecodeError(description: "a heartbeat without its count")
+            }
+            self = .heartbeat(count)
         case .record: self = .record(try RunRecord.decode(jsonLine: String(decoding: payload, as: UTF8.self)))
         case .job: self = .job(try JSONDecoder().decode(RunConfig.self, from: Data(payload)))
         case .check: self = .check(try JSONDecoder().decode([RunConfig].self, from: Data(payload)))

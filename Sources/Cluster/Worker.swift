@@ -1,68 +1,105 @@
 import Foundation
+import Sweep
 import Training
 
 /// Ranks 1…N−1: ask rank 0 for work, train, send the record back, until told to stop.
+///
+/// The run trains on a thread of its own (``LocalWorker``) so that this thread, the only one
+/// that calls MPI, stays free to send a heartbeat every few seconds: the count of steps and
+/// evaluation batches done so far. A rank that stops beating, or whose count stops moving,
+/// is one rank 0 can declare stalled.
 final class Worker {
     private let communicator: Communicator
     private var runner: JobRunner
     private let staging: DataStaging?
     private let pollInterval: Double
+    private let heartbeatInterval: Double
     private let log: (String) -> Void
 
     init(communicator: Communicator, runner: JobRunner, staging: DataStaging? = nil, pollInterval: Double,
-         log: @escaping (String) -> Void = { _ in }) {
+         heartbeatInterval: Double = 5, log: @escaping (String) -> Void = { _ in }) {
         self.communicator = communicator
         self.runner = runner
         self.staging = staging
         self.pollInterval = pollInterval
+        self.heartbeatInterval = heartbeatInterval
         self.log = log
     }
 
     func run() throws {
         var stagingFolder: (path: String, removeAtExit: Bool)?
+        var trainer: LocalWorker?
         defer {
+            trainer?.give(.stop)
             if let stagingFolder, stagingFolder.removeAtExit { try? FileManager.default.removeItem(atPath: stagingFolder.path) }
         }
+        var busy = false
+        var lastBeat = Date()
         while true {
-            let (envelope, payload) = try communicator.wait(from: 0, pollInterval: pollInterval)
-            switch try SweepMessage(tag: envelope.tag, payload: payload) {
-            case .stop:
-                return
-            case .check(let configs):
-                let host = communicator.processorName
-                var problems = StartupCheck.problems(configs, runner: runner, host: host)
-                if let staging {
-                    let files = DataStaging.files(for: configs)
-                    let lacking = staging.lacking(files)
-                    if !lacking.isEmpty {
-                        do {
-                            let started = Date()
-                            let folder = try staging.makeFolder()
-                            stagingFolder = folder
-                            let staged = try staging.receive(lacking, of: files, into: folder.path,
-                                                             communicator: communicator, pollInterval: pollInterval)
-                            log(String(format: "rank %d on %@: staged %@ from rank 0 into %@ in %.3f s (SHA-256 verified)",
-                                       communicator.rank, host, lacking.map(\.relativePath).joined(separator: ", "),
-                                       folder.path, Date().timeIntervalSince(started)))
-                            runner = try staging.makeRunner(staged)
-                            problems = StartupCheck.problems(configs, runner: runner, host: host)
-                        } catch is DataStaging.Stopped {
-                            return
-                        } catch {
-                            problems = ["\(host): \(error)"]
-                        }
-                    }
+            if let envelope = try communicator.probe(from: 0) {
+                switch try SweepMessage(tag: envelope.tag, payload: try communicator.receive(envelope)) {
+                case .stop:
+                    return
+                case .check(let configs):
+                    if try !check(configs, stagingFolder: &stagingFolder) { return }
+                    let local = LocalWorker(runner: runner, rank: communicator.rank, host: communicator.processorName)
+                    local.start()
+                    trainer = local
+                case .job(let config):
+                    guard let trainer else { continue }
+                    trainer.give(.job(Job(config: config)))
+                    busy = true
+                    lastBeat = Date()
+                case .ready, .record, .checked, .stageRequest, .stageFile, .heartbeat:
+                    continue
                 }
-                // After the runner set the BLAS threads the runs will use.
-                let report = CheckReport(host: host, problems: problems, numerics: Numerics.thisProcess)
-                try communicator.send(.checked(report), to: 0)
-                if problems.isEmpty { try communicator.send(.ready, to: 0) }
-            case .job(let config):
-                let record = runner.run(config, rank: communicator.rank, host: communicator.processorName)
-                try communicator.send(.record(record), to: 0)
-            case .ready, .record, .checked, .stageRequest, .stageFile:
                 continue
             }
+            if let trainer {
+                for record in trainer.poll().records {
+                    try communicator.send(.record(record), to: 0)
+                    busy = false
+                }
+                if busy && Date().timeIntervalSince(lastBeat) >= heartbeatInterval {
+                    try communicator.send(.heartbeat(trainer.activity.count), to: 0)
+                    lastBeat = Date()
+                }
+            }
+            Thread.sleep(forTimeInterval: pollInterval)
         }
+    }
+
+    /// Answers the start-up check (staging the files this host lacks, with `--stage-data`);
+    /// false when rank 0 stopped the sweep meanwhile.
+    private func check(_ configs: [RunConfig], stagingFolder: inout (path: String, removeAtExit: Bool)?) throws -> Bool {
+        let host = communicator.processorName
+        var problems = StartupCheck.problems(configs, runner: runner, host: host)
+        if let staging {
+            let files = DataStaging.files(for: configs)
+            let lacking = staging.lacking(files)
+            if !lacking.isEmpty {
+                do {
+                    let started = Date()
+                    let folder = try staging.makeFolder()
+                    stagingFolder = folder
+                    let staged = try staging.receive(lacking, of: files, into: folder.path,
+                                                     communicator: communicator, pollInterval: pollInterval)
+                    log(String(format: "rank %d on %@: staged %@ from rank 0 into %@ in %.3f s (SHA-256 verified)",
+                               communicator.rank, host, lacking.map(\.relativePath).joined(separator: ", "),
+                               folder.path, Date().timeIntervalSince(started)))
+                    runner = try staging.makeRunner(staged)
+                    problems = StartupCheck.problems(configs, runner: runner, host: host)
+                } catch is DataStaging.Stopped {
+                    return false
+                } catch {
+                    problems = ["\(host): \(error)"]
+                }
+            }
+        }
+        // After the runner set the BLAS threads the runs will use.
+        let report = CheckReport(host: host, problems: problems, numerics: Numerics.thisProcess)
+        try communicator.send(.checked(report), to: 0)
+        if problems.isEmpty { try communicator.send(.ready, to: 0) }
+        return true
     }
 }

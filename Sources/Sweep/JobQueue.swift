@@ -32,6 +32,15 @@ public final class JobQueue {
         progress.finish(on: rank)
     }
 
+    /// Puts `rank`'s running job back at the head of the queue (the rank stalled); returns it.
+    @discardableResult
+    public func abandon(rank: Int) -> Job? {
+        guard let job = progress.running[rank] else { return nil }
+        progress.abandon(on: rank)
+        pending.insert(job, at: 0)
+        return job
+    }
+
     /// Nothing pending and nothing running: the sweep is complete.
     public var isDrained: Bool { pending.isEmpty && progress.running.isEmpty }
 }

@@ -40,6 +40,12 @@ public struct SweepProgress {
         sessionFLOPs += job.predictedFLOPs
     }
 
+    /// Takes `rank`'s job off the running list without counting it done (a stalled rank's).
+    public mutating func abandon(on rank: Int) {
+        running.removeValue(forKey: rank)
+        runningSince.removeValue(forKey: rank)
+    }
+
     /// When each running job started, and the rank-seconds the finished ones took.
     private var runningSince: [Int: Date] = [:]
     private var sessionBusySeconds: Double = 0

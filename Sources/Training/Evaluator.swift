@@ -16,13 +16,16 @@ final class Evaluator {
     let objective: PredictedPositions
     /// Evaluation FLOPs, kept apart from the training counter the record reports.
     let flops = FlopCounter()
+    /// Ticked once per forward pass.
+    let activity: Activity?
     private let graph: Graph
     /// Logit floats per batch: bounds memory at large vocabularies (WikiText-2's 33,278).
     static let logitBudget = 1 << 24
 
-    init(model: any LanguageModel, objective: PredictedPositions) {
+    init(model: any LanguageModel, objective: PredictedPositions, activity: Activity? = nil) {
         self.model = model
         self.objective = objective
+        self.activity = activity
         graph = Graph(parameters: model.parameters, training: false, flops: flops)
     }
 
@@ -65,6 +68,7 @@ final class Evaluator {
     /// The fused loss's mean NLL over `targets` for one forward pass.
     private func meanNLL(inputs: [Int32], windows: Int, predicting: PredictedPositions, targets: [Int32]) -> Double {
         var noDropout = RNG(seed: 0)
+        activity?.tick()
         graph.reset()
         let logits = model.logits(graph, tokens: inputs, batchSize: windows, predicting: predicting,
                                   dropoutRNG: &noDropout)

@@ -34,8 +34,9 @@ public final class Trainer {
 
     /// Trains and evaluates one run. `progress` receives one-line updates for stderr. With
     /// `saveWeightsTo`, the weights the test evaluation used are written there as safetensors.
-    public func run(_ config: RunConfig, rank: Int, host: String,
-                    progress: ((String) -> Void)? = nil, saveWeightsTo weightsPath: String? = nil) -> RunRecord {
+    /// `activity`, if given, is ticked at every training step and evaluation batch.
+    public func run(_ config: RunConfig, rank: Int, host: String, progress: ((String) -> Void)? = nil,
+                    activity: Activity? = nil, saveWeightsTo weightsPath: String? = nil) -> RunRecord {
         let started = Date()
         let run = config.resolved()
         var record = RunRecord(id: run.id, config: run.config, status: .ok, seed: run.seed,
@@ -47,7 +48,8 @@ public final class Trainer {
                 throw TooLarge(reason: reason)
             }
             let session = TrainingSession(run: run, corpus: prepared.corpus, sampler: prepared.sampler,
-                                          valid: prepared.valid, test: prepared.test, progress: progress)
+                                          valid: prepared.valid, test: prepared.test, progress: progress,
+                                          activity: activity)
             session.train(into: &record)
             if let weightsPath, record.status == .ok {
                 try session.model.saveWeights(to: weightsPath, metadata: WeightsMetadata.describe(run.config))

@@ -18,8 +18,12 @@ final class TrainingSession {
     private let evaluator: Evaluator
     private let schedule: LRSchedule
 
+    /// Ticked at every step and evaluation batch (a rank's heartbeat reads it).
+    let activity: Activity?
+
     init(run: Run, corpus: LoadedCorpus, sampler: TrainingWindowSampler,
-         valid: EvaluationWindows, test: EvaluationWindows, progress: ((String) -> Void)?) {
+         valid: EvaluationWindows, test: EvaluationWindows, progress: ((String) -> Void)?, activity: Activity? = nil) {
+        self.activity = activity
         self.run = run
         self.corpus = corpus
         self.sampler = sampler
@@ -28,7 +32,7 @@ final class TrainingSession {
         self.progress = progress
         stepper = TrainingStep(run: run, vocabularySize: corpus.vocabulary.count)
         model = stepper.model
-        evaluator = Evaluator(model: model, objective: run.predictedPositions)
+        evaluator = Evaluator(model: model, objective: run.predictedPositions, activity: activity)
         schedule = run.schedule == .cosine
             ? .warmupCosine(peak: Float(run.lr), warmup: run.warmupSteps, total: CostEstimate.plannedSteps(run))
             : .constant(Float(run.lr))
@@ -83,6 +87,7 @@ final class TrainingSession {
                 sampler.fill(&batch, windows: count)
                 let started = Date()
                 let loss = step(batch, windows: count, lr: schedule.lr(at: steps))
+                activity?.tick()
                 trainingSeconds += Date().timeIntervalSince(started)
                 steps += 1; windows += count; tokens += count * targetsPerWindow; windowsLeft -= count
                 guard loss.isFinite else {

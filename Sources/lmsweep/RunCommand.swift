@@ -63,6 +63,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("Run even if ranks compute different bits (the start-up numerics check) or the journal's records were computed under other numerics; each record keeps its numerics."))
     var allowMixedNumerics = false
 
+    @Option(help: ArgumentHelp("Seconds a rank may go without progress (steps, evaluation batches) before it is declared stalled and its run goes to another rank.", valueName: "seconds"))
+    var stallLimit: Double = 600
+
     @Flag(help: ArgumentHelp("Add this spec's runs to an output folder that holds a sweep of another name (its spec is kept beside)."))
     var add = false
 
@@ -70,6 +73,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1 (got \(blasThreads))") }
+        guard stallLimit >= 1 && stallLimit.isFinite else { throw ValidationError("--stall-limit must be at least 1 second (got \(stallLimit))") }
         if stageDir != nil && !stageData { throw ValidationError("--stage-dir needs --stage-data") }
         if let shard { _ = try parsedShard(shard) }
     }
@@ -86,9 +90,15 @@ struct RunCommand: ParsableCommand {
             let staging = stageData ? DataStaging(location: location, folder: stageDir) { staged in
                 TrainerRunner(dataLocation: staged, blasThreads: blasThreads, verbose: verbose)
             } : nil
+            var options = SweepLauncher.Options()
+            options.retryFailed = retryFailed
+            options.shard = try shard.map(parsedShard)
+            options.staging = staging
+            options.allowMixedNumerics = allowMixedNumerics
+            options.add = add
+            options.stallLimit = stallLimit
             outcome = try SweepLauncher.run(
-                specPath: spec, output: output.out, retryFailed: retryFailed, shard: try shard.map(parsedShard), staging: staging,
-                allowMixedNumerics: allowMixedNumerics, add: add, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
+                specPath: spec, output: output.out, options: options, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
                 log: verbosity.log)
         } catch let error as SpecValidationError {
             StandardError.write("\(error)")
@@ -128,9 +138,9 @@ final class TrainerRunner: JobRunner {
         self.verbose = verbose
     }
 
-    func run(_ config: RunConfig, rank: Int, host: String) -> RunRecord {
+    func run(_ config: RunConfig, rank: Int, host: String, activity: Activity) -> RunRecord {
         let progress: ((String) -> Void)? = verbose ? { StandardError.write("[rank \(rank)] \($0)") } : nil
-        return trainer.run(config, rank: rank, host: host, progress: progress)
+        return trainer.run(config, rank: rank, host: host, progress: progress, activity: activity)
     }
 
     func preflight(_ config: RunConfig) throws {

@@ -17,7 +17,7 @@ final class ScriptedRunner: JobRunner {
         self.diverging = diverging
     }
 
-    func run(_ config: RunConfig, rank: Int, host: String) -> RunRecord {
+    func run(_ config: RunConfig, rank: Int, host: String, activity: Activity) -> RunRecord {
         lock.lock(); ran.append(config); lock.unlock()
         let status: RunRecord.Status = failing.contains(config.arch) ? .failed : diverging.contains(config.arch) ? .diverged : .ok
         let nll = Double(UInt64(config.id, radix: 16)! % 1000) / 1000 + 1
@@ -49,11 +49,17 @@ final class InProcessSweepTests: XCTestCase {
         return (path, dir + "/out", try Grid.expand(SweepSpec.load(path: path)).jobs)
     }
 
+    static var retrying: SweepLauncher.Options {
+        var options = SweepLauncher.Options()
+        options.retryFailed = true
+        return options
+    }
+
     func testWorldOfOneRunsJobsLargestFirstAndWritesTheTables() throws {
         let (path, out, jobs) = try setUpSpec()
         let runner = ScriptedRunner()
         var log: [String] = []
-        let outcome = try XCTUnwrap(try SweepLauncher.run(specPath: path, output: out, retryFailed: false,
+        let outcome = try XCTUnwrap(try SweepLauncher.run(specPath: path, output: out,
                                                           makeRunner: { runner }, log: { log.append($0) }))
         XCTAssertEqual(runner.ran.map(\.id), jobs.sorted(by: Job.largestFirst).map(\.id))
         XCTAssertEqual(outcome.records.count, jobs.count)
@@ -71,7 +77,7 @@ final class InProcessSweepTests: XCTestCase {
     func testFailedAndDivergedRunsAreRecordedAndTheSweepGoesOnThenRetryFailedRerunsOnlyThem() throws {
         let (path, out, jobs) = try setUpSpec()
         let flaky = ScriptedRunner(failing: [.mlp], diverging: [.attention])
-        let first = try XCTUnwrap(try SweepLauncher.run(specPath: path, output: out, retryFailed: false,
+        let first = try XCTUnwrap(try SweepLauncher.run(specPath: path, output: out,
                                                         makeRunner: { flaky }, log: { _ in }))
         XCTAssertEqual(first.records.count, jobs.count, "every job ran despite failures")
         let statuses = Dictionary(grouping: first.records, by: \.status).mapValues(\.count)
@@ -83,14 +89,14 @@ final class InProcessSweepTests: XCTestCase {
 
         // Without --retry-failed, nothing is left to do.
         let idle = ScriptedRunner()
-        let second = try XCTUnwrap(try SweepLauncher.run(specPath: path, output: out, retryFailed: false,
+        let second = try XCTUnwrap(try SweepLauncher.run(specPath: path, output: out,
                                                          makeRunner: { idle }, log: { _ in }))
         XCTAssertEqual(idle.ran.count, 0)
         XCTAssertEqual(second.skipped, jobs.count)
 
         // With it, only the failed and diverged runs go again, and their new records win.
         let fixed = ScriptedRunner()
-        _ = try SweepLauncher.run(specPath: path, output: out, retryFailed: true, makeRunner: { fixed }, log: { _ in })
+        _ = try SweepLauncher.run(specPath: path, output: out, options: Self.retrying, makeRunner: { fixed }, log: { _ in })
         XCTAssertEqual(Set(fixed.ran.map(\.arch)), [.mlp, .attention])
         XCTAssertEqual(fixed.ran.count, mlp + attention)
         let merged = MergedRecords(try Journal.load(path: Journal.journalPath(in: out)))
@@ -103,7 +109,7 @@ final class InProcessSweepTests: XCTestCase {
 
     func testAChangedSpecRunsOnlyItsNewJobsAndKeepsTheFinishedOnes() throws {
         let (path, out, jobs) = try setUpSpec()
-        _ = try SweepLauncher.run(specPath: path, output: out, retryFailed: false,
+        _ = try SweepLauncher.run(specPath: path, output: out,
                                   makeRunner: { ScriptedRunner() }, log: { _ in })
         let before = try String(contentsOfFile: Journal.journalPath(in: out), encoding: .utf8)
         // One more context: every architecture gains runs; nothing finished is run again.
@@ -111,7 +117,7 @@ final class InProcessSweepTests: XCTestCase {
             .write(toFile: path, atomically: true, encoding: .utf8)
         let grown = try Grid.expand(SweepSpec.load(path: path)).jobs
         let runner = ScriptedRunner()
-        let outcome = try XCTUnwrap(try SweepLauncher.run(specPath: path, output: out, retryFailed: false,
+        let outcome = try XCTUnwrap(try SweepLauncher.run(specPath: path, output: out,
                                                           makeRunner: { runner }, log: { _ in }))
         XCTAssertEqual(Set(runner.ran.map(\.id)), Set(grown.map(\.id)).subtracting(jobs.map(\.id)))
         XCTAssertTrue(runner.ran.allSatisfy { $0.context == 32 })

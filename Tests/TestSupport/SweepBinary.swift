@@ -29,6 +29,7 @@ public enum SweepBinary {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        public init(status: Int32, stdout: String, stderr: String) { self.status = status; self.stdout = stdout; self.stderr = stderr }
     }
 
     /// The child's environment: never inherited MPI rank variables (a world of one must not
@@ -42,7 +43,9 @@ public enum SweepBinary {
 
     /// Starts `lmsweep ARGS` (under `mpirun -np ranks` plus `mpiOptions` when `ranks` > 0);
     /// its stdout and stderr go to files, so a chatty child can never block on a full pipe.
-    public static func start(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = []) throws -> (process: Process, stdout: String, stderr: String) {
+    /// `extraEnvironment` is set for the child alone (never in this process).
+    public static func start(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = [],
+                             extraEnvironment: [String: String] = [:]) throws -> (process: Process, stdout: String, stderr: String) {
         let process = Process()
         if ranks > 0 {
             guard let mpirun else {
@@ -55,7 +58,7 @@ public enum SweepBinary {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
         }
-        process.environment = environment
+        process.environment = environment.merging(extraEnvironment) { _, extra in extra }
         process.currentDirectoryURL = URL(fileURLWithPath: repository)
         let base = NSTemporaryDirectory() + "lmsweep-child-\(UUID().uuidString.prefix(8))"
         let stdout = base + ".out", stderr = base + ".err"
@@ -67,8 +70,9 @@ public enum SweepBinary {
         return (process, stdout, stderr)
     }
 
-    public static func run(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = [], timeout: Double = 120) throws -> Result {
-        let (process, stdout, stderr) = try start(arguments, ranks: ranks, mpiOptions: mpiOptions)
+    public static func run(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = [], timeout: Double = 120,
+                           extraEnvironment: [String: String] = [:]) throws -> Result {
+        let (process, stdout, stderr) = try start(arguments, ranks: ranks, mpiOptions: mpiOptions, extraEnvironment: extraEnvironment)
         // A hang is a failure, not a stuck CI job: every sweep here takes seconds.
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
@@ -87,6 +91,17 @@ public enum SweepBinary {
     public static func killTree(_ pid: Int32) {
         for child in children(of: pid) { killTree(child) }
         kill(pid, SIGKILL)
+    }
+
+    /// The pid of MPI rank `rank` among `pid`'s descendants (by its `OMPI_COMM_WORLD_RANK`).
+    public static func rankProcess(_ rank: Int, under pid: Int32) -> Int32? {
+        for child in children(of: pid) {
+            let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(child)/environ"))) ?? Data()
+            let variables = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if variables.contains("OMPI_COMM_WORLD_RANK=\(rank)") { return child }
+            if let found = rankProcess(rank, under: child) { return found }
+        }
+        return nil
     }
 
     /// Children forked by any thread of `pid` (Linux `/proc/PID/task/TID/children`).

@@ -1,0 +1,68 @@
+import Foundation
+import Sweep
+import TestSupport
+import Training
+import XCTest
+
+/// What every fault case asserts: the exit status, a message naming what was wrong, no crash
+/// (a signal or Swift's trap), and for cases with a journal, its finished records unchanged.
+class FaultCase: XCTestCase {
+    var scratch = ""
+
+    override func setUpWithError() throws {
+        scratch = NSTemporaryDirectory() + "lmsweep-fault-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+
+    /// Writes `text` under the scratch folder; returns its path.
+    @discardableResult
+    func write(_ text: String, to name: String) throws -> String {
+        let path = scratch + "/" + name
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Runs `lmsweep ARGS` and asserts it failed cleanly, saying each of `messages` on stderr.
+    @discardableResult
+    func assertRefused(_ arguments: [String], ranks: Int = 0, mpiOptions: [String] = [], saying messages: [String],
+                       file: StaticString = #filePath, line: UInt = #line) throws -> SweepBinary.Result {
+        let result = try SweepBinary.run(arguments, ranks: ranks, mpiOptions: mpiOptions)
+        XCTAssertNotEqual(result.status, 0, "\(arguments) should fail", file: file, line: line)
+        assertNoCrash(result, file: file, line: line)
+        for message in messages {
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): expected '\(message)' in:\n\(result.stderr)", file: file, line: line)
+        }
+        return result
+    }
+
+    /// Swift traps and aborts print these; a clean failure never does.
+    func assertNoCrash(_ result: SweepBinary.Result, file: StaticString = #filePath, line: UInt = #line) {
+        for sign in ["Fatal error", "Stack dump", "Illegal instruction", "Segmentation fault", "signal 4", "signal 6", "signal 11",
+                     "Unexpectedly found nil", "Error Domain=", "NSCocoaErrorDomain"] {
+            XCTAssertFalse(result.stderr.contains(sign), "crash or raw error dump '\(sign)':\n\(result.stderr)", file: file, line: line)
+        }
+        XCTAssertLessThan(result.status, 128, "killed by a signal", file: file, line: line)
+    }
+
+    /// A tiny valid spec (four runs of a second or less) named `name`.
+    func tinySpec(_ name: String = "fault", extra: String = "") throws -> String {
+        try write("""
+            name: \(name)
+            base: {dataset: tinyshakespeare, d_model: 16, heads: 2, ffn_width: 32, hidden_width: 32,
+                   epochs: 1, windows_per_epoch: 256, batch_size: 32, eval_windows: 100}
+            axes:
+              arch: [linear, mlp]
+              context: [8, 16]
+            \(extra)
+            """, to: "\(name).yaml")
+    }
+
+    func journalText(_ folder: String) -> String {
+        (try? String(contentsOfFile: Journal.journalPath(in: folder), encoding: .utf8)) ?? ""
+    }
+}

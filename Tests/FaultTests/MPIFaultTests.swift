@@ -1,0 +1,72 @@
+import Foundation
+import Sweep
+import TestSupport
+import Training
+import XCTest
+
+/// Under a real `mpirun`: nothing to run never hangs, and a frozen worker does not stall the
+/// sweep for ever.
+final class MPIFaultTests: FaultCase {
+    private func assertEndsAtOnce(_ arguments: [String], ranks: Int, saying message: String,
+                                  file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try SweepBinary.run(arguments, ranks: ranks, mpiOptions: ranks > 2 ? ["--oversubscribe"] : [], timeout: 60)
+        XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
+        assertNoCrash(result, file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(message), result.stderr, file: file, line: line)
+    }
+
+    func testAFinishedSweepRunAgainEndsAtOnceOnTwoAndThreeRanks() throws {
+        let out = scratch + "/done"
+        let spec = try tinySpec()
+        XCTAssertEqual(try SweepBinary.run(["run", spec, "--out", out] + TestData.dataArguments).status, 0)
+        let before = journalText(out)
+        for ranks in [2, 3] {
+            try assertEndsAtOnce(["run", spec, "--out", out] + TestData.dataArguments, ranks: ranks,
+                                 saying: "4 already in \(out)/journal.jsonl, 0 to run on \(ranks) ranks")
+        }
+        XCTAssertEqual(journalText(out), before)
+    }
+
+    func testAnEmptyShardPieceEndsAtOnce() throws {
+        try assertEndsAtOnce(["run", try tinySpec(), "--shard", "6/6", "--out", scratch + "/piece"] + TestData.dataArguments,
+                             ranks: 2, saying: "0 jobs (shard 6/6 of 4)")
+    }
+
+    func testASpecWhoseExcludesRemoveEveryJobEndsAtOnce() throws {
+        let spec = try tinySpec(extra: "exclude: [{arch: linear}, {arch: mlp}]")
+        try assertEndsAtOnce(["run", spec, "--out", scratch + "/none"] + TestData.dataArguments, ranks: 2,
+                             saying: "0 jobs, 0 already in")
+    }
+
+    /// A worker frozen mid-sweep (SIGSTOP: what a hung NFS read looks like from outside): after
+    /// the stall limit its run goes to another rank, the sweep finishes every other run, and
+    /// mpirun ends with an error naming the rank and host.
+    func testAFrozenWorkerIsDeclaredStalledAndItsRunIsTrainedElsewhere() throws {
+        let out = scratch + "/stall"
+        let spec = SweepBinary.repository + "/sweeps/ci-tiny.yaml"
+        let expected = Set(try Grid.expand(SweepSpec.load(path: spec)).jobs.map(\.id))
+        let (process, _, stderrPath) = try SweepBinary.start(["run", spec, "--out", out, "--stall-limit", "3"] + TestData.dataArguments,
+                                                             ranks: 3, mpiOptions: ["--oversubscribe"])
+        defer { SweepBinary.killTree(process.processIdentifier) }
+        var frozen: Int32?
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning && Date() < deadline {
+            if frozen == nil, !journalText(out).isEmpty, let pid = SweepBinary.rankProcess(1, under: process.processIdentifier) {
+                kill(pid, SIGSTOP)
+                frozen = pid
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        if let frozen { kill(frozen, SIGKILL) }
+        process.waitUntilExit()
+        XCTAssertNotNil(frozen, "rank 1 found and frozen")
+        XCTAssertNotEqual(process.terminationStatus, 0)
+        let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        let host = ProcessInfo.processInfo.hostName
+        XCTAssertTrue(stderr.contains("rank 0: rank 1 on \(host) made no progress for"), stderr)
+        XCTAssertTrue(stderr.contains("error: 1 rank(s) stalled: rank 1 on \(host)"), stderr)
+        let records = try Journal.load(path: Journal.journalPath(in: out)).map(\.record)
+        XCTAssertEqual(Set(records.map(\.id)), expected, "every run trained")
+        XCTAssertEqual(records.count, expected.count, "exactly once")
+    }
+}
