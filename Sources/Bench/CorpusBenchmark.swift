@@ -18,7 +18,7 @@ public enum CorpusBenchmark {
             }
             loadSeconds = min(loadSeconds, elapsed.seconds)
         }
-        let megabytes = Double(CorpusDataset.wikitext2.files.map(\.byteCount).reduce(0, +)) / 1e6
+        let megabytes = Double(CorpusDataset.wikitext2.files.compactMap(\.byteCount).reduce(0, +)) / 1e6
         var lines = [String(format: "corpus  wikitext2 read+tokenize, three splits (%.1f MB; train %d tokens): %.1f ms",
                             megabytes, trainTokens.count, loadSeconds * 1e3)]
 

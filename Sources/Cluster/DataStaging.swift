@@ -34,10 +34,12 @@ public struct DataStaging {
     /// train split, 10.8 MB, travels as three).
     static let chunkBytes = 4 << 20
 
-    /// The files of every dataset `configs` use.
+    /// The files of every corpus `configs` use (a text corpus's with the SHA-256 its runs were
+    /// planned with), each once.
     static func files(for configs: [RunConfig]) -> [DataFile] {
-        let datasets = Set(configs.map(\.dataset))
-        return CorpusDataset.allCases.filter(datasets.contains).flatMap(\.files)
+        var files: [DataFile] = []
+        for file in configs.flatMap({ $0.resolved().corpus.files }) where !files.contains(file) { files.append(file) }
+        return files
     }
 
     /// The files this rank cannot use from `location`: missing, wrong size or wrong SHA-256.
@@ -58,21 +60,28 @@ public struct DataStaging {
     /// from `location`, and returns the staged folder as a data location.
     func receive(_ lacking: [DataFile], of files: [DataFile], into folder: String,
                  communicator: Communicator, pollInterval: Double) throws -> DataLocation {
+        if let absolute = files.first(where: { $0.relativePath.hasPrefix("/") }) {
+            throw Failure(description: "\(absolute.relativePath): --stage-data copies files under the data folder; "
+                          + "give the text corpus as a path under it (text_path relative to --data-dir)")
+        }
         try communicator.send(.stageRequest(lacking.map(\.relativePath)), to: 0)
         let staged = DataLocation(root: folder)
         for file in lacking {
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(file.byteCount)
-            while bytes.count < file.byteCount {
+            // A text corpus has no published size: its first chunk says it (its SHA-256 pins it).
+            var total = file.byteCount
+            while total.map({ bytes.count < $0 }) ?? true {
                 let (envelope, payload) = try communicator.wait(from: 0, pollInterval: pollInterval)
                 switch try SweepMessage(tag: envelope.tag, payload: payload) {
                 case .stageFile(let chunk):
-                    guard chunk.path == file.relativePath, chunk.offset == bytes.count,
-                          chunk.totalBytes == file.byteCount, bytes.count + chunk.bytes.count <= file.byteCount else {
+                    let expected = total ?? chunk.totalBytes
+                    guard chunk.path == file.relativePath, chunk.offset == bytes.count, chunk.totalBytes == expected,
+                          bytes.count + chunk.bytes.count <= expected else {
                         throw Failure(description: "staging \(file.relativePath) from rank 0: got \(chunk.path) bytes "
                                       + "\(chunk.offset)..<\(chunk.offset + chunk.bytes.count) of \(chunk.totalBytes), "
-                                      + "expected bytes from \(bytes.count) of \(file.byteCount)")
+                                      + "expected bytes from \(bytes.count) of \(expected)")
                     }
+                    total = expected
                     bytes += chunk.bytes
                 case .stop:
                     throw Stopped()
@@ -144,13 +153,14 @@ public struct DataStaging {
 
     // MARK: rank 0 side
 
-    /// Sends `paths` (as a worker asked for them) from rank 0's data root, each checked against
-    /// its committed SHA-256 first: rank 0 never hands out a damaged copy.
-    static func serve(_ paths: [String], from location: DataLocation, to worker: Int,
+    /// Sends `paths` (as a worker asked for them) from rank 0's data root, each one of the
+    /// sweep's `files` (never another path a worker names) and checked against its SHA-256 first:
+    /// rank 0 never hands out a damaged copy.
+    static func serve(_ paths: [String], of files: [DataFile], from location: DataLocation, to worker: Int,
                       communicator: Communicator) throws {
         for path in paths {
-            guard let file = CorpusDataset.allFiles.first(where: { $0.relativePath == path }) else {
-                throw Failure(description: "rank \(worker) asked for \(path), which is not a dataset file")
+            guard let file = files.first(where: { $0.relativePath == path }) else {
+                throw Failure(description: "rank \(worker) asked for \(path), which is not one of this sweep's dataset files")
             }
             let bytes = try location.read(file)
             let sum = SHA256.hexDigest(of: bytes)

@@ -70,7 +70,8 @@ enum StartupCheck {
                         break answer
                     }
                     let started = Date()
-                    try DataStaging.serve(paths, from: staging.location, to: worker, communicator: communicator)
+                    try DataStaging.serve(paths, of: DataStaging.files(for: configs), from: staging.location, to: worker,
+                                          communicator: communicator)
                     log(String(format: "rank 0: sent %@ to rank %d in %.3f s", paths.joined(separator: ", "), worker,
                                Date().timeIntervalSince(started)))
                 default:

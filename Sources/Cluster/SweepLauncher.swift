@@ -88,7 +88,7 @@ public enum SweepLauncher {
             // After the runner set the BLAS threads the runs will use.
             session = [Numerics.thisProcess]
             prepared = try PreparedSweep.prepare(specPath: specPath, output: output, retryFailed: retryFailed, shard: shard,
-                                                 add: add, check: runner.preflight, warn: log)
+                                                 add: add, data: runner.dataLocation, check: runner.preflight, warn: log)
             if let communicator, size > 1 {
                 let check = try StartupCheck.run(StartupCheck.requirements(prepared.plan.pending), communicator: communicator,
                                                  staging: staging, allowMixedNumerics: allowMixedNumerics,
@@ -129,10 +129,13 @@ public enum SweepLauncher {
             throw error
         }
         let results = try prepared.writeResults(warn: log)
-        if !coordinator.stalled.isEmpty, let communicator {
-            // A stalled rank never finalizes: end the job, or mpirun would wait for it.
+        if !coordinator.stalled.isEmpty, communicator != nil {
+            // A stalled rank never finalizes, so end the job: exit without MPI_Finalize, and
+            // mpirun kills every other rank. Not MPI_Abort: Open MPI 4.1's mpirun deadlocked
+            // in 2 of 4 aborts with a stopped rank (its children left as zombies); after this
+            // exit it ended every time (6 of 6).
             log("error: \(Stalled(ranks: coordinator.stalled))")
-            communicator.abort(code: 1)
+            exit(1)
         }
         return SweepOutcome(name: prepared.spec.name, totalJobs: prepared.jobs.count, skipped: plan.done.count,
                             records: records, journalPath: prepared.journal.path,

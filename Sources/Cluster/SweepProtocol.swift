@@ -1,3 +1,4 @@
+import Corpus
 import Foundation
 import Training
 
@@ -8,6 +9,8 @@ public protocol JobRunner: AnyObject {
     func run(_ config: RunConfig, rank: Int, host: String, activity: Activity) -> RunRecord
     /// Checks, before any training, that a config can run here (data present, context fits).
     func preflight(_ config: RunConfig) throws
+    /// Where this runner reads datasets (nil: it reads none): text corpora are pinned from here.
+    var dataLocation: DataLocation? { get }
 }
 
 /// The coordinator/worker protocol. Before any training, rank 0 has every worker check that

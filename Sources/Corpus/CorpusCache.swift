@@ -10,8 +10,7 @@ public final class CorpusCache: @unchecked Sendable {
     public static let shared = CorpusCache()
 
     private struct Key: Hashable {
-        let dataset: CorpusDataset
-        let convention: CorpusConvention
+        let source: CorpusSource
         let root: String
     }
 
@@ -22,11 +21,15 @@ public final class CorpusCache: @unchecked Sendable {
 
     public func corpus(_ dataset: CorpusDataset, _ convention: CorpusConvention,
                        at location: DataLocation) throws -> LoadedCorpus {
+        try corpus(.published(dataset, convention), at: location)
+    }
+
+    public func corpus(_ source: CorpusSource, at location: DataLocation) throws -> LoadedCorpus {
         lock.lock()
         defer { lock.unlock() }
-        let key = Key(dataset: dataset, convention: convention, root: location.root)
+        let key = Key(source: source, root: location.root)
         if let cached = corpora[key] { return cached }
-        let corpus = try LoadedCorpus.load(dataset, convention, from: location)
+        let corpus = try LoadedCorpus.load(source, from: location)
         corpora[key] = corpus
         return corpus
     }

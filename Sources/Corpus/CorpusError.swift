@@ -13,6 +13,10 @@ public enum CorpusError: Error, Equatable, CustomStringConvertible {
     /// The study's Tiny Shakespeare split needs a blank line before each cut point.
     case noBlankLine(path: String, after: Int, before: Int)
     case unsupportedConvention(dataset: CorpusDataset, convention: CorpusConvention)
+    /// A text corpus that is not usable text.
+    case notText(path: String, reason: String)
+    /// A text corpus whose contents are not those its runs were planned on.
+    case textChanged(path: String, planned: String, found: String)
     /// A split too short for one window of the requested context length.
     case splitTooShort(split: Split, tokens: Int, needed: Int, contextLength: Int)
 
@@ -42,6 +46,11 @@ public enum CorpusError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedConvention(dataset, convention):
             let allowed = dataset.conventions.map(\.rawValue).joined(separator: " or ")
             return "convention \(convention) does not apply to \(dataset) (use \(allowed))"
+        case let .textChanged(path, planned, found):
+            return "\(path): SHA-256 \(found), but its runs were planned on \(planned): the file changed. "
+                + "Its SHA-256 is part of each run's id: plan or run the spec again for runs of the new text"
+        case let .notText(path, reason):
+            return "\(path): not a text corpus: \(reason)"
         case let .splitTooShort(split, tokens, needed, contextLength):
             return "\(split) split has \(tokens) tokens; context length \(contextLength) needs at least \(needed)"
         }

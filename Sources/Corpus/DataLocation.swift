@@ -18,8 +18,8 @@ public struct DataLocation: Sendable, Hashable, CustomStringConvertible {
     /// Absolute path of the root folder, without a trailing slash.
     public let root: String
     public let source: Source
-    /// Check each published file's byte count when reading it (cheap, catches truncated
-    /// downloads). Off only for corpora made up by tests or users, which have other sizes.
+    /// Check each file's size and SHA-256 when reading it: nobody trains on a file that is not
+    /// the one its runs were planned on. Off only for corpora made up by tests in-process.
     public let checksPublishedSizes: Bool
 
     public init(root: String, source: Source = .given, checksPublishedSizes: Bool = true) {
@@ -52,10 +52,14 @@ public struct DataLocation: Sendable, Hashable, CustomStringConvertible {
     /// The command that puts the published files where this location expects them.
     public var fixCommand: String { "scripts/fetch-data.sh \(root)" }
 
-    public func path(of file: DataFile) -> String { root + "/" + file.relativePath }
+    public func path(of file: DataFile) -> String {
+        file.relativePath.hasPrefix("/") ? file.relativePath : root + "/" + file.relativePath
+    }
 
-    /// The bytes of `file`, after the cheap checks: it exists, is not empty and (when
-    /// `checksPublishedSizes`) has the published byte count. Checksums are `lmsweep data verify`'s job.
+    /// The bytes of `file`, checked before anyone trains on them: it exists, is not empty, and
+    /// (when `checksPublishedSizes`) has its published size and SHA-256. The sum is remembered
+    /// by path, size, modification time and inode (``VerifiedFiles``), so checking the same
+    /// untouched file again costs a `stat`.
     public func read(_ file: DataFile) throws -> [UInt8] {
         let path = self.path(of: file)
         let fileManager = FileManager.default
@@ -65,23 +69,27 @@ public struct DataLocation: Sendable, Hashable, CustomStringConvertible {
         }
         let size = try byteCount(atPath: path)
         if size == 0 { throw CorpusError.fileEmpty(path: path, root: self) }
-        if checksPublishedSizes && size != file.byteCount {
-            throw CorpusError.wrongSize(path: path, expected: file.byteCount, found: size, root: self)
+        if checksPublishedSizes, let expected = file.byteCount, size != expected {
+            throw CorpusError.wrongSize(path: path, expected: expected, found: size, root: self)
         }
         guard let data = fileManager.contents(atPath: path) else {
             throw CorpusError.unreadable(path: path, reason: "permission denied or I/O error")
         }
-        return [UInt8](data)
+        let bytes = [UInt8](data)
+        if checksPublishedSizes {
+            let digest = VerifiedFiles.shared.sha256(of: path, bytes: bytes)
+            if digest != file.sha256 {
+                throw CorpusError.checksumMismatch(path: path, expected: file.sha256, found: digest, root: self)
+            }
+        }
+        return bytes
     }
 
-    /// Size, existence and SHA-256 of `file` against the published sum (`lmsweep data verify`).
+    /// Size, existence and SHA-256 of `file` against its sum (`lmsweep data verify`), whether or
+    /// not this location checks them when reading.
     public func verify(_ file: DataFile) throws {
-        let bytes = try read(file)
-        let digest = SHA256.hexDigest(of: bytes)
-        if digest != file.sha256 {
-            throw CorpusError.checksumMismatch(path: path(of: file), expected: file.sha256,
-                                               found: digest, root: self)
-        }
+        let strict = DataLocation(root: root, source: source, checksPublishedSizes: true)
+        _ = try strict.read(file)
     }
 
     private func byteCount(atPath path: String) throws -> Int {

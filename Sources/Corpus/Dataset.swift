@@ -1,16 +1,25 @@
-/// The study's three datasets, by the names run configs use (`dataset: wikitext2`).
+/// The study's three datasets, by the names run configs use (`dataset: wikitext2`), and `text`:
+/// a text file of one's own (``CorpusSource/text(path:sha256:level:)``).
 public enum CorpusDataset: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
-    case tinyshakespeare, ptb, wikitext2
+    case tinyshakespeare, ptb, wikitext2, text
 
     public var description: String { rawValue }
 
+    /// The published ones, which have files and sums of their own.
+    public static var published: [CorpusDataset] { [.tinyshakespeare, .ptb, .wikitext2] }
+
     /// Tiny Shakespeare is modelled character by character (Karpathy's char-rnn); PTB and
-    /// WikiText-2 word by word, as they are distributed (Mikolov 2010; Merity et al. 2016).
-    public var level: TokenLevel { self == .tinyshakespeare ? .character : .word }
+    /// WikiText-2 word by word, as they are distributed (Mikolov 2010; Merity et al. 2016). A
+    /// text corpus says its own (`tokenizer`); characters unless it says words.
+    public var level: TokenLevel { self == .ptb || self == .wikitext2 ? .word : .character }
 
     /// The conventions this dataset can be loaded under; the first is the default.
     public var conventions: [CorpusConvention] {
-        self == .tinyshakespeare ? [.study, .nanogpt] : [.study, .standard]
+        switch self {
+        case .tinyshakespeare: return [.study, .nanogpt]
+        case .ptb, .wikitext2: return [.study, .standard]
+        case .text: return [.study]
+        }
     }
 }
 
@@ -30,7 +39,7 @@ public enum CorpusConvention: String, CaseIterable, Codable, Sendable, CustomStr
     public var description: String { rawValue }
 }
 
-public enum TokenLevel: String, Sendable { case character, word }
+public enum TokenLevel: String, CaseIterable, Codable, Sendable { case character, word }
 
 public enum Split: String, CaseIterable, Sendable, CustomStringConvertible {
     case train, valid, test
@@ -41,10 +50,16 @@ public enum Split: String, CaseIterable, Sendable, CustomStringConvertible {
 /// SHA-256 (the same sums as `data.sha256` at the top of the repository and the shared
 /// `SHA256SUMS`; a test keeps them in step).
 public struct DataFile: Sendable, Hashable {
-    /// Path under the data root, e.g. `wikitext-2/wiki.train.tokens`.
+    /// Path under the data root, e.g. `wikitext-2/wiki.train.tokens` (absolute for a text
+    /// corpus given so).
     public let relativePath: String
-    public let byteCount: Int
+    /// The published size; nil for a text corpus, whose size its SHA-256 pins.
+    public let byteCount: Int?
     public let sha256: String
+
+    public init(relativePath: String, byteCount: Int?, sha256: String) {
+        self.relativePath = relativePath; self.byteCount = byteCount; self.sha256 = sha256
+    }
 }
 
 extension CorpusDataset {
@@ -65,6 +80,8 @@ extension CorpusDataset {
                 DataFile(relativePath: "ptb/ptb.test.txt", byteCount: 449_945,
                          sha256: "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0"),
             ]
+        case .text:
+            return []
         case .wikitext2:
             return [
                 DataFile(relativePath: "wikitext-2/wiki.train.tokens", byteCount: 10_797_148,
@@ -77,6 +94,6 @@ extension CorpusDataset {
         }
     }
 
-    /// Every file of every dataset.
-    public static var allFiles: [DataFile] { allCases.flatMap(\.files) }
+    /// Every file of every published dataset.
+    public static var allFiles: [DataFile] { published.flatMap(\.files) }
 }

@@ -11,13 +11,14 @@ public final class LoadedCorpus: Sendable {
     /// Under `nanogpt` there is no test split: this is the valid split (``testIsValid``).
     public let test: [Int32]
 
-    public var level: TokenLevel { dataset.level }
+    public let level: TokenLevel
     public var testIsValid: Bool { convention == .nanogpt }
 
-    init(dataset: CorpusDataset, convention: CorpusConvention, vocabulary: Vocabulary,
+    init(dataset: CorpusDataset, convention: CorpusConvention, level: TokenLevel? = nil, vocabulary: Vocabulary,
          train: [Int32], valid: [Int32], test: [Int32]) {
         self.dataset = dataset
         self.convention = convention
+        self.level = level ?? dataset.level
         self.vocabulary = vocabulary
         self.train = train
         self.valid = valid
@@ -32,11 +33,19 @@ public final class LoadedCorpus: Sendable {
         }
     }
 
-    /// Reads and tokenizes `dataset` from `location` (after its cheap size checks).
-    /// Prefer ``CorpusCache/corpus(_:_:at:)``, which does this once per process.
+    /// Reads (checking sizes and sums) and tokenizes `source` from `location`.
+    /// Prefer ``CorpusCache/corpus(_:at:)``, which does this once per process.
+    public static func load(_ source: CorpusSource, from location: DataLocation) throws -> LoadedCorpus {
+        switch source {
+        case .published(let dataset, let convention): return try load(dataset, convention, from: location)
+        case .text(let path, let sha256, let level): return try loadText(path: path, sha256: sha256, level: level, from: location)
+        }
+    }
+
+    /// A published dataset.
     public static func load(_ dataset: CorpusDataset, _ convention: CorpusConvention,
                             from location: DataLocation) throws -> LoadedCorpus {
-        guard dataset.conventions.contains(convention) else {
+        guard dataset != .text, dataset.conventions.contains(convention) else {
             throw CorpusError.unsupportedConvention(dataset: dataset, convention: convention)
         }
         switch dataset.level {

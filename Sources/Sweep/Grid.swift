@@ -13,8 +13,10 @@ public enum Grid {
     /// Every grid point and include rule as a ``Job``. Points whose canonical configs coincide
     /// (depth for the linear model) collapse into one job. Throws ``SpecValidationError`` with
     /// every invalid config, each pointing at the line that set the offending value.
-    public static func expand(_ spec: SweepSpec) throws -> Expansion {
-        var expander = Expander(spec: spec)
+    /// With `data`, a text corpus's runs are pinned to its file's SHA-256 (read from there): the
+    /// sum is part of each run's id, so a changed file makes new runs. Without, they stay unpinned.
+    public static func expand(_ spec: SweepSpec, data: DataLocation? = nil) throws -> Expansion {
+        var expander = Expander(spec: spec, data: data)
         for grid in spec.grids { expander.expand(grid) }
         for rule in spec.include {
             expander.add(layers: [spec.base, rule], origin: rule.line, excludable: false)
@@ -36,7 +38,11 @@ private struct Expander {
     var warnings: [String] = []
     var usedExcludes: Set<Int> = []
 
-    init(spec: SweepSpec) { self.spec = spec }
+    let data: DataLocation?
+    /// Each text corpus's SHA-256 by path, read once.
+    var textSums: [String: String] = [:]
+
+    init(spec: SweepSpec, data: DataLocation?) { self.spec = spec; self.data = data }
 
     mutating func expand(_ grid: SweepGrid) {
         var point: [ConfigSetting] = []
@@ -69,7 +75,7 @@ private struct Expander {
             if latest[setting.key] == nil { order.append(setting.key) }
             latest[setting.key] = setting
         }
-        let config = RunConfig().applying(order.compactMap { latest[$0] })
+        var config = RunConfig().applying(order.compactMap { latest[$0] })
         if excludable, let rule = spec.exclude.firstIndex(where: { Self.matches(config, $0) }) {
             usedExcludes.insert(rule)
             return
@@ -86,6 +92,17 @@ private struct Expander {
             if reported.insert(place).inserted { problems.append(problem) }
         }
         guard issues.isEmpty else { return }
+        if config.dataset == .text, config.textSHA256 == nil, let data, let path = config.textPath {
+            do {
+                config.textSHA256 = try textSums[path] ?? data.sha256(ofText: path)
+                textSums[path] = config.textSHA256
+            } catch {
+                let line = latest["text_path"]?.line ?? latest["dataset"]?.line ?? origin
+                let problem = SpecProblem(file: spec.file, line: line, key: "text_path", value: path, message: "\(error)")
+                if reported.insert(problem).inserted { problems.append(problem) }
+                return
+            }
+        }
         let job = Job(config: config, origin: "\(spec.file):\(origin)", settingLines: latest.mapValues(\.line))
         if seen.insert(job.id).inserted { jobs.append(job) }
     }

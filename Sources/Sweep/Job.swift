@@ -26,7 +26,9 @@ public struct Job: Hashable, Sendable {
 
     public init(run: Run, origin: String = "", settingLines: [String: Int] = [:]) {
         self.run = run
-        let vocabulary = PublishedSplits.tokens(run.dataset, run.convention)?.vocabulary ?? 0
+        // A text corpus's vocabulary is known only once it is read: a nominal size for the cost.
+        let vocabulary = PublishedSplits.tokens(run.dataset, run.convention)?.vocabulary
+            ?? (run.corpus.level == .word ? 10_000 : 100)
         self.parameters = CostEstimate.parameters(run, vocabularySize: vocabulary).total
         self.predictedFLOPs = CostEstimate.predictedTrainingFLOPs(run, vocabularySize: vocabulary)
             + CostEstimate.predictedEvaluationFLOPs(run, vocabularySize: vocabulary)

@@ -1,3 +1,4 @@
+import Corpus
 import Foundation
 import Training
 
@@ -25,10 +26,10 @@ public struct PreparedSweep {
     /// are reported as spec problems at the line of the job's dataset (or of its grid).
     /// With `shard`, only that piece of the jobs (see ``Shard``).
     public static func prepare(specPath: String, output: String?, retryFailed: Bool, shard: Shard? = nil, add: Bool = false,
-                               check: ((RunConfig) throws -> Void)? = nil,
+                               data: DataLocation? = nil, check: ((RunConfig) throws -> Void)? = nil,
                                warn: (String) -> Void) throws -> PreparedSweep {
         let spec = try SweepSpec.load(path: specPath)
-        let expansion = try Grid.expand(spec)
+        let expansion = try Grid.expand(spec, data: data)
         let jobs = shard?.select(expansion.jobs) ?? expansion.jobs
         if let check {
             var problems: [SpecProblem] = []

@@ -20,6 +20,8 @@ public struct Run: Hashable, Sendable {
     // MARK: data
     public let dataset: CorpusDataset
     public let convention: CorpusConvention
+    /// What the run reads: the published dataset, or the text corpus with its SHA-256.
+    public let corpus: CorpusSource
     /// The first N training tokens only; nil for the whole split.
     public let maxTrainTokens: Int?
 
@@ -89,7 +91,7 @@ public struct Run: Hashable, Sendable {
     /// A short human summary: `transformer ctx=64 depth=2 heads=4 d=128 seed=0`.
     public var summary: String {
         var parts = [architecture.rawValue]
-        if dataset != .tinyshakespeare { parts.insert(dataset.rawValue, at: 0) }
+        if dataset != .tinyshakespeare { parts.insert(dataset == .text ? corpus.description : dataset.rawValue, at: 0) }
         parts.append("ctx=\(context)")
         switch architecture {
         case .linear: break
@@ -150,13 +152,17 @@ extension RunConfig {
             c.evalStride = c.objective == .last ? 1 : (evalStride ?? max(1, context / 2))
             evaluation = .full(stride: max(1, min(c.evalStride!, context)))
         }
+        if dataset != .text { c.textPath = nil; c.textSHA256 = nil; c.tokenizer = nil } else { c.tokenizer = tokenizer ?? .character }
         if schedule == .constant { c.warmupSteps = 0 }
         switch optimizer {
         case .adam, .adamw: c.momentum = 0.9
         case .sgd: c.beta1 = 0.9; c.beta2 = 0.999
         }
+        let corpus: CorpusSource = c.dataset == .text
+            ? .text(path: c.textPath ?? "", sha256: c.textSHA256, level: c.tokenizer ?? .character)
+            : .published(c.dataset, c.convention)
         return Run(config: c, id: RunIdentity.id(of: c),
-                   dataset: c.dataset, convention: c.convention, maxTrainTokens: c.maxTrainTokens,
+                   dataset: c.dataset, convention: c.convention, corpus: corpus, maxTrainTokens: c.maxTrainTokens,
                    architecture: c.arch, context: c.context, dModel: c.dModel,
                    heads: c.heads ?? 0, depth: c.depth ?? 0, ffnWidth: c.ffnWidth ?? 0, hidden: c.hidden ?? [],
                    dropout: c.dropout ?? 0, positions: c.positions ?? .none, norm: c.norm ?? .post,

@@ -20,6 +20,14 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public var convention: Convention = .study
     /// Use only the first N training tokens (the study uses 80,000 word tokens).
     public var maxTrainTokens: Int? = nil
+    /// `dataset: text`: the corpus file, under the data root (or absolute). A spec may write
+    /// `dataset: text:PATH` for both keys.
+    public var textPath: String? = nil
+    /// `dataset: text`: the file's SHA-256, filled in when a sweep is planned: part of the run's
+    /// identity, so a changed file makes new runs.
+    public var textSHA256: String? = nil
+    /// `dataset: text`: `character` (the default) or `word`.
+    public var tokenizer: TokenLevel? = nil
 
     // MARK: model
     public var arch: Architecture = .transformer
@@ -99,6 +107,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataset, convention, maxTrainTokens = "max_train_tokens"
+        case textPath = "text_path", textSHA256 = "text_sha256", tokenizer
         case arch, context, dModel = "d_model", heads, depth, ffnWidth = "ffn_width"
         case hiddenWidth = "hidden_width", hidden, dropout, positions, norm, tiedHead = "tied_head"
         case objective, optimizer, lr, weightDecay = "weight_decay", beta1, beta2, momentum

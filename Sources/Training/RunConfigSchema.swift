@@ -42,12 +42,14 @@ extension Int: RunConfigValue { public static var expectation: String { "an inte
 extension UInt64: RunConfigValue { public static var expectation: String { "a non-negative integer" } }
 extension Double: RunConfigValue { public static var expectation: String { "a number" } }
 extension Bool: RunConfigValue { public static var expectation: String { "true or false" } }
+extension String: RunConfigValue { public static var expectation: String { "text" } }
 extension Array: RunConfigValue where Element == Int { public static var expectation: String { "a list of integers" } }
 
 extension RunConfigValue where Self: CaseIterable & RawRepresentable, RawValue == String {
     public static var expectation: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
 }
 extension CorpusDataset: RunConfigValue {}
+extension TokenLevel: RunConfigValue {}
 extension CorpusConvention: RunConfigValue {}
 extension WindowTargets: RunConfigValue {}
 extension ModelConfig.Architecture: RunConfigValue {}
@@ -60,7 +62,8 @@ extension RunConfig.EvalMode: RunConfigValue {}
 extension RunConfig {
     /// Every key, in declaration order, named by ``CodingKeys`` (the names journals use).
     public static let schema: [RunConfigKey] = [
-        value(.dataset, \.dataset), value(.convention, \.convention), optional(.maxTrainTokens, \.maxTrainTokens),
+        dataset, value(.convention, \.convention), optional(.maxTrainTokens, \.maxTrainTokens),
+        optional(.textPath, \.textPath), optional(.textSHA256, \.textSHA256), optional(.tokenizer, \.tokenizer),
         value(.arch, \.arch), value(.context, \.context), value(.dModel, \.dModel),
         optional(.heads, \.heads), optional(.depth, \.depth), optional(.ffnWidth, \.ffnWidth),
         optional(.hiddenWidth, \.hiddenWidth), optional(.hidden, \.hidden), optional(.dropout, \.dropout),
@@ -74,6 +77,17 @@ extension RunConfig {
         value(.evalMode, \.evalMode), optional(.evalWindows, \.evalWindows), optional(.evalStride, \.evalStride),
         value(.restoreBest, \.restoreBest),
     ]
+
+    /// `dataset`: a name, or `text:PATH` for `dataset: text` with `text_path: PATH`.
+    private static let dataset = RunConfigKey(name: CodingKeys.dataset.rawValue, optional: false,
+                                              expectation: CorpusDataset.expectation + ", or text:PATH") { source in
+        if let text = try? source.decode(String.self), text.hasPrefix("text:") {
+            let path = String(text.dropFirst(5))
+            return RunConfigAssignment(key: "dataset") { $0.dataset = .text; $0.textPath = path }
+        }
+        let value = try source.decode(CorpusDataset.self)
+        return RunConfigAssignment(key: "dataset") { $0.dataset = value }
+    }
 
     static let schemaByName: [String: RunConfigKey] = Dictionary(uniqueKeysWithValues: schema.map { ($0.name, $0) })
 

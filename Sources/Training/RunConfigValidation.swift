@@ -47,11 +47,21 @@ extension RunConfig {
             check((1...max(1, context)).contains(v), "eval_stride", v, "must be in 1...context (\(context))")
         }
         if let d = c.dropout { check((0..<1).contains(d), "dropout", d, "must be in [0, 1)") }
+        if dataset == .text {
+            check(!(textPath ?? "").isEmpty, "text_path", textPath ?? "", "dataset text needs the corpus file (text_path, or dataset: text:PATH)")
+            if let sum = textSHA256 {
+                check(sum.count == 64 && sum.allSatisfy(\.isHexDigit), "text_sha256", sum, "must be 64 hex digits")
+            }
+        } else {
+            check(textPath == nil, "text_path", textPath ?? "", "applies to dataset text only")
+            check(textSHA256 == nil, "text_sha256", textSHA256 ?? "", "applies to dataset text only")
+            check(tokenizer == nil, "tokenizer", tokenizer?.rawValue ?? "", "applies to dataset text only")
+        }
         switch convention {
         case .nanogpt:
             check(dataset == .tinyshakespeare, "convention", "nanogpt", "applies to tinyshakespeare only")
         case .standard:
-            check(dataset != .tinyshakespeare, "convention", "standard", "applies to ptb and wikitext2 only (use study or nanogpt)")
+            check(dataset == .ptb || dataset == .wikitext2, "convention", "standard", "applies to ptb and wikitext2 only")
         case .study: break
         }
         switch arch {

@@ -24,7 +24,10 @@ public enum RunIdentity {
 
     /// Keys added since version 1, each with its JSON value in runs from before it existed:
     /// at that value it is left out of the encoding.
-    public static let laterKeyDefaults: [String: String] = [:]
+    public static let laterKeyDefaults: [String: String] = [
+        // A text corpus's keys: absent from every config before them, never `null` when set.
+        "text_path": "null", "text_sha256": "null", "tokenizer": "null",
+    ]
 
     /// The bytes an id hashes, for a canonical config.
     public static func canonicalJSON(of canonical: RunConfig) -> Data {

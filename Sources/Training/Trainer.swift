@@ -68,7 +68,7 @@ public final class Trainer {
     func prepare(_ config: RunConfig, as run: Run) throws -> PreparedData {
         let issues = config.validate()
         if !issues.isEmpty { throw InvalidRunConfig(issues: issues) }
-        let corpus = try corpora.corpus(run.dataset, run.convention, at: dataLocation)
+        let corpus = try corpora.corpus(run.corpus, at: dataLocation)
         let sampler = try corpus.trainingSampler(contextLength: run.context, maxTrainTokens: run.maxTrainTokens,
                                                  seed: run.seed)
         return PreparedData(corpus: corpus, sampler: sampler,

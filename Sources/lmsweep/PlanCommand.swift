@@ -21,6 +21,7 @@ struct PlanCommand: ParsableCommand {
     var ranks = 1
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var data: DataOptions
 
     @Option(help: ArgumentHelp("Plan only piece K of N of the sweep, as `run --shard K/N` runs it.", valueName: "K/N"))
     var shard: String?
@@ -35,7 +36,7 @@ struct PlanCommand: ParsableCommand {
         let expansion: Grid.Expansion
         do {
             sweep = try SweepSpec.load(path: spec)
-            expansion = try Grid.expand(sweep)
+            expansion = try Grid.expand(sweep, data: data.location)
         } catch let error as SpecValidationError {
             StandardError.write("\(error)")
             throw ExitCode.failure

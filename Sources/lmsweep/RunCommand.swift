@@ -146,6 +146,8 @@ final class TrainerRunner: JobRunner {
     func preflight(_ config: RunConfig) throws {
         try trainer.preflight(config)
     }
+
+    var dataLocation: DataLocation? { trainer.dataLocation }
 }
 
 /// Diagnostics and progress go to stderr, one whole line per write (ranks share the terminal).

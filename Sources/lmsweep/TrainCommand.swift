@@ -74,7 +74,13 @@ struct TrainCommand: ParsableCommand {
     func validate() throws { _ = try config() }
 
     func run() throws {
-        let config = try config()
+        var config = try config()
+        if config.dataset == .text, config.textSHA256 == nil, let path = config.textPath {
+            do { config.textSHA256 = try data.location.sha256(ofText: path) } catch {
+                StandardError.write("error: \(error)")
+                throw ExitCode.failure
+            }
+        }
         if verbosity.verbose { StandardError.write("config: \(config.resolved().config.jsonText)") }
         let trainer = Trainer(dataLocation: data.location)
         do {

@@ -40,7 +40,7 @@ final class CommandTests: XCTestCase {
         let partial = try SweepBinary.run(["report", root + "/a", root + "/b", "-o", root + "/partial-report", "--title", "ci-tiny"])
         XCTAssertEqual(partial.status, 0, partial.stderr)
         let files = try FileManager.default.contentsOfDirectory(atPath: root + "/full-report").sorted()
-        XCTAssertTrue(files.contains("report.md") && files.contains("tinyshakespeare-nll-vs-flops-exact.svg"), "\(files)")
+        XCTAssertTrue(files.contains("report.md") && files.contains("\(TestData.tinyShakespeareReportName)-nll-vs-flops-exact.svg"), "\(files)")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/partial-report").sorted(), files)
         for file in files {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: root + "/full-report/" + file)),
@@ -100,9 +100,9 @@ final class CommandTests: XCTestCase {
     }
 
     func testPlanListsEveryJobLargestFirstWithTotals() throws {
-        let spec = SweepBinary.repository + "/sweeps/smoke.yaml"
-        let jobs = try Grid.expand(SweepSpec.load(path: spec)).jobs.sorted(by: Job.largestFirst)
-        let result = try SweepBinary.run(["plan", spec, "--ranks", "2", "--out", try folder("plan")])
+        let spec = TestData.spec(SweepBinary.repository + "/sweeps/smoke.yaml")
+        let jobs = try Grid.expand(SweepSpec.load(path: spec), data: TestData.location).jobs.sorted(by: Job.largestFirst)
+        let result = try SweepBinary.run(["plan", spec, "--ranks", "2", "--out", try folder("plan")] + TestData.dataArguments)
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "sweep smoke (\(spec)): \(jobs.count) jobs")

@@ -1,4 +1,5 @@
 import Cluster
+import Corpus
 import Foundation
 import Sweep
 import Training
@@ -27,6 +28,8 @@ final class ScriptedRunner: JobRunner {
     }
 
     func preflight(_ config: RunConfig) throws {}
+
+    var dataLocation: DataLocation? { nil }
 }
 
 /// `SweepLauncher` as a world of one (no mpirun in the test process): the same coordinator,

@@ -7,13 +7,13 @@ import XCTest
 /// The real binary under a real `mpirun`, on sweeps/ci-tiny.yaml (twenty real training runs of
 /// up to a second each): every job exactly once, and the same records as one process.
 final class MultiRankSweepTests: XCTestCase {
-    static let spec = SweepBinary.repository + "/sweeps/ci-tiny.yaml"
+    static let spec = TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")
 
     /// The single-process run every multi-rank run is compared with (run once per test process).
     nonisolated(unsafe) static var reference: [String: RunRecord]?
 
     private func expectedIDs() throws -> Set<String> {
-        Set(try Grid.expand(SweepSpec.load(path: Self.spec)).jobs.map(\.id))
+        Set(try Grid.expand(SweepSpec.load(path: Self.spec), data: TestData.location).jobs.map(\.id))
     }
 
     private func journal(_ directory: String) throws -> [RunRecord] {
@@ -28,7 +28,7 @@ final class MultiRankSweepTests: XCTestCase {
         let result = try SweepBinary.run(["run", Self.spec, "--out", out] + TestData.dataArguments)
         XCTAssertEqual(result.status, 0, result.stderr)
         let records = try Journal.load(path: Journal.journalPath(in: out)).map(\.record)
-        XCTAssertEqual(records.count, Set(try Grid.expand(SweepSpec.load(path: Self.spec)).jobs.map(\.id)).count)
+        XCTAssertEqual(records.count, Set(try Grid.expand(SweepSpec.load(path: Self.spec), data: TestData.location).jobs.map(\.id)).count)
         XCTAssertEqual(Set(records.map(\.rank)), [0], "a world of one is rank 0 alone")
         let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
         Self.reference = byID

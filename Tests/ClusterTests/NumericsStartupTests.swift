@@ -11,7 +11,7 @@ import XCTest
 /// Each rank gets its kernel family with `-x OPENBLAS_CORETYPE=…` in Open MPI's MPMD form;
 /// nothing here changes this process's own environment.
 final class NumericsStartupTests: XCTestCase {
-    static let spec = SweepBinary.repository + "/sweeps/smoke.yaml"
+    static let spec = TestData.spec(SweepBinary.repository + "/sweeps/smoke.yaml")
 
     /// Two OpenBLAS kernel families this CPU runs that round differently: Haswell (AVX2 + FMA)
     /// against SkylakeX (AVX-512) where the CPU has AVX-512, else against Sandybridge (AVX, no FMA).
@@ -74,7 +74,7 @@ final class NumericsStartupTests: XCTestCase {
         let spec = mixed + "/transformers.yaml"
         try """
             name: numerics-transformers
-            base: {dataset: tinyshakespeare, arch: transformer, context: 16, d_model: 32, heads: 2, ffn_width: 64,
+            base: {dataset: \(TestData.tinyShakespeare), arch: transformer, context: 16, d_model: 32, heads: 2, ffn_width: 64,
                    epochs: 1, windows_per_epoch: 1024, batch_size: 32, objective: all, eval_mode: full, eval_stride: 16}
             axes:
               depth: [1, 2]

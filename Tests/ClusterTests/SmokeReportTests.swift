@@ -31,7 +31,7 @@ final class SmokeReportTests: XCTestCase {
 
     func testSmokeSweepOnTwoRanksWritesAReportWithOnePointPerRun() throws {
         let data = TestData.dataArguments
-        let spec = SweepBinary.repository + "/sweeps/smoke.yaml"
+        let spec = TestData.spec(SweepBinary.repository + "/sweeps/smoke.yaml")
         let out = NSTemporaryDirectory() + "lmsweep-smoke-\(UUID().uuidString.prefix(8))"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: out) }
         let result = try SweepBinary.run(["run", spec, "--out", out] + data, ranks: 2)
@@ -39,19 +39,19 @@ final class SmokeReportTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("report:  \(out)/report.md"), result.stdout)
 
         let records = try Journal.load(path: Journal.journalPath(in: out)).map(\.record)
-        let jobs = try Grid.expand(SweepSpec.load(path: spec)).jobs
+        let jobs = try Grid.expand(SweepSpec.load(path: spec), data: TestData.location).jobs
         XCTAssertEqual(Set(records.map(\.id)), Set(jobs.map(\.id)))
         XCTAssertEqual(Set(records.map(\.rank)), [0, 1], "both ranks trained")
         XCTAssertTrue(records.allSatisfy { $0.status == .ok && $0.testNLL != nil })
 
         for convention in ["study", "6n", "exact"] {
-            let figure = try parse("\(out)/tinyshakespeare-nll-vs-flops-\(convention).svg")
+            let figure = try parse("\(out)/\(TestData.tinyShakespeareReportName)-nll-vs-flops-\(convention).svg")
             XCTAssertEqual(figure.points, records.count, convention)
             XCTAssertTrue(figure.texts.isSuperset(of: ["linear", "mlp", "attention", "transformer"]), "\(figure.texts)")
         }
         for figure in ["nll-vs-context", "nll-vs-depth", "learning-curves"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/tinyshakespeare-\(figure).svg"), figure)
-            _ = try parse("\(out)/tinyshakespeare-\(figure).svg")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(TestData.tinyShakespeareReportName)-\(figure).svg"), figure)
+            _ = try parse("\(out)/\(TestData.tinyShakespeareReportName)-\(figure).svg")
         }
         let report = try String(contentsOfFile: "\(out)/report.md", encoding: .utf8)
         for record in records { XCTAssertTrue(report.contains("| \(record.id) |")) }

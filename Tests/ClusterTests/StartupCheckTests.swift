@@ -9,7 +9,7 @@ import XCTest
 final class StartupCheckTests: XCTestCase {
     func testRankWithoutDataStopsTheSweepBeforeTrainingNamingHostAndPath() throws {
         let data = TestData.dataArguments
-        let spec = SweepBinary.repository + "/sweeps/smoke.yaml"
+        let spec = TestData.spec(SweepBinary.repository + "/sweeps/smoke.yaml")
         let root = NSTemporaryDirectory() + "lmsweep-startup-\(UUID().uuidString.prefix(8))"
         let empty = root + "/no-data"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)

@@ -38,8 +38,9 @@ final class SHA256Tests: XCTestCase {
 
     func testVerifyNamesTheFileWhoseSumDiffers() throws {
         let data = try TemporaryData()
-        try data.write("ptb/ptb.valid.txt", "not the published file\n")
         let file = CorpusDataset.ptb.files[1]
+        // The published size, other bytes: the sum is what tells.
+        try data.write("ptb/ptb.valid.txt", String(repeating: "x", count: file.byteCount! - 1) + "\n")
         XCTAssertThrowsError(try data.location.verify(file)) { error in
             let message = "\(error)"
             XCTAssertTrue(message.contains(data.root + "/ptb/ptb.valid.txt"), message)

@@ -53,13 +53,26 @@ class FaultCase: XCTestCase {
     func tinySpec(_ name: String = "fault", extra: String = "") throws -> String {
         try write("""
             name: \(name)
-            base: {dataset: tinyshakespeare, d_model: 16, heads: 2, ffn_width: 32, hidden_width: 32,
+            base: {dataset: \(TestData.tinyShakespeare), d_model: 16, heads: 2, ffn_width: 32, hidden_width: 32,
                    epochs: 1, windows_per_epoch: 256, batch_size: 32, eval_windows: 100}
             axes:
               arch: [linear, mlp]
               context: [8, 16]
             \(extra)
             """, to: "\(name).yaml")
+    }
+
+    /// Waits up to `seconds` for `process`, then kills it and everything under it: a hang is
+    /// the test's failure, never CI's. True when it ended by itself.
+    @discardableResult
+    func finish(_ process: Process, within seconds: Double = 120, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let ended = !process.isRunning
+        if !ended { SweepBinary.killTree(process.processIdentifier) }
+        process.waitUntilExit()
+        XCTAssertTrue(ended, "still running after \(Int(seconds)) s", file: file, line: line)
+        return ended
     }
 
     func journalText(_ folder: String) -> String {

@@ -9,7 +9,7 @@ final class SweepFolderFaultTests: FaultCase {
     /// Starts a sweep of ci-tiny.yaml (twenty runs, several seconds) into `out` and waits until
     /// it holds the folder's lock.
     private func startLongSweep(into out: String) throws -> Process {
-        let spec = SweepBinary.repository + "/sweeps/ci-tiny.yaml"
+        let spec = TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")
         let (process, _, _) = try SweepBinary.start(["run", spec, "--out", out] + TestData.dataArguments)
         let deadline = Date().addingTimeInterval(60)
         // Until the lock is held and its holder written (a moment after flock succeeds).
@@ -28,11 +28,11 @@ final class SweepFolderFaultTests: FaultCase {
         XCTAssertEqual(holder.pid, first.processIdentifier)
         try assertRefused(["run", try tinySpec(), "--out", out] + TestData.dataArguments,
                           saying: ["error: \(out) is locked by run (pid \(first.processIdentifier) on \(holder.host)"])
-        first.waitUntilExit()
+        finish(first)
         XCTAssertEqual(first.terminationStatus, 0)
         let records = try Journal.load(path: Journal.journalPath(in: out)).map(\.record)
         XCTAssertEqual(records.count, Set(records.map(\.id)).count, "every job once")
-        XCTAssertEqual(records.count, try Grid.expand(SweepSpec.load(path: SweepBinary.repository + "/sweeps/ci-tiny.yaml")).jobs.count)
+        XCTAssertEqual(records.count, try Grid.expand(SweepSpec.load(path: TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")), data: TestData.location).jobs.count)
         XCTAssertNil(SweepLock.holder(of: out), "released at the end")
     }
 
@@ -43,10 +43,10 @@ final class SweepFolderFaultTests: FaultCase {
         let other = scratch + "/other"
         XCTAssertEqual(try SweepBinary.run(["run", try tinySpec(), "--out", other] + TestData.dataArguments).status, 0)
         try assertRefused(["merge", other, out, "-o", out], saying: ["error: \(out) is locked by run"])
-        first.waitUntilExit()
+        finish(first)
         XCTAssertEqual(first.terminationStatus, 0)
         XCTAssertEqual(try Journal.load(path: Journal.journalPath(in: out)).count,
-                       try Grid.expand(SweepSpec.load(path: SweepBinary.repository + "/sweeps/ci-tiny.yaml")).jobs.count)
+                       try Grid.expand(SweepSpec.load(path: TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")), data: TestData.location).jobs.count)
     }
 
     func testMergeOverAnotherSweepIsRefusedUnlessForced() throws {
@@ -110,13 +110,13 @@ final class SweepFolderFaultTests: FaultCase {
     /// runs in flight, instead of training on into a file nobody will read.
     func testDeletingTheFolderMidRunStopsTheSweepNamingWhatIsLost() throws {
         let out = scratch + "/doomed"
-        let spec = SweepBinary.repository + "/sweeps/ci-tiny.yaml"
+        let spec = TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")
         let (process, _, stderrPath) = try SweepBinary.start(["run", spec, "--out", out] + TestData.dataArguments)
         defer { SweepBinary.killTree(process.processIdentifier) }
         let deadline = Date().addingTimeInterval(60)
         while journalText(out).isEmpty && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         try FileManager.default.removeItem(atPath: out)
-        process.waitUntilExit()
+        finish(process)
         XCTAssertNotEqual(process.terminationStatus, 0)
         let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
         XCTAssertTrue(stderr.contains("error: \(out)/journal.jsonl:0: was deleted or replaced while the sweep ran; this record could not be kept: {"),

@@ -96,7 +96,7 @@ final class NetnsSweepTests: XCTestCase {
     /// sweeps/smoke.yaml on three hosts: every job once, every record naming the host whose
     /// rank ran it, all three hosts used, results identical to one process.
     func testSmokeSweepAcrossThreeHostsEqualsSingleProcessRun() throws {
-        let spec = NetnsCluster.repository.appendingPathComponent("sweeps/smoke.yaml").path
+        let spec = TestData.spec(NetnsCluster.repository.appendingPathComponent("sweeps/smoke.yaml").path)
         let reference = scratch.appendingPathComponent("single").path
         try singleProcessRun(spec, out: reference)
         let expected = try journal(reference).count
@@ -157,7 +157,7 @@ final class NetnsSweepTests: XCTestCase {
         // job can only be finished by the resume.
         try """
             name: netns-dead-host
-            base: {dataset: tinyshakespeare, d_model: 32, heads: 2, ffn_width: 64, hidden_width: 64,
+            base: {dataset: \(TestData.tinyShakespeare), d_model: 32, heads: 2, ffn_width: 64, hidden_width: 64,
                    epochs: 1, windows_per_epoch: 49152, batch_size: 32, eval_windows: 500}
             axes:
               arch: [linear, mlp, attention, transformer]

@@ -1,5 +1,6 @@
 import TestSupport
 import XCTest
+import Corpus
 import Foundation
 @testable import Training
 
@@ -45,10 +46,10 @@ final class CrossProcessDeterminismTests: XCTestCase {
 
     func testSameConfigAndSeedGiveBitIdenticalRecordsAcrossProcesses() throws {
         let binary = try lmsweepBinary()
-        // The real file's size, so the binary's published-size check accepts the made-up text.
-        let root = try TinyCorpus.make(byteCount: 1_115_394, seed: 9)
+        // A text corpus of its own: the binary checks published files' sums, never a made-up one's.
+        let root = try TinyCorpus.make(byteCount: 20_000, seed: 9)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let arguments = ["--arch", "transformer", "--context", "16", "--depth", "2", "--seed", "5", "--max-steps", "6",
+        let arguments = ["--set", "dataset=text:tinyshakespeare/input.txt", "--arch", "transformer", "--context", "16", "--depth", "2", "--seed", "5", "--max-steps", "6",
                          "--set", "d_model=16", "--set", "heads=2", "--set", "ffn_width=32", "--set", "batch_size=8",
                          "--set", "windows_per_epoch=24", "--set", "eval_windows=64", "--set", "lr=3e-3"]
         let weights = root + "/weights.safetensors"
@@ -68,6 +69,17 @@ final class CrossProcessDeterminismTests: XCTestCase {
         XCTAssertEqual(evaluation.id, first.record.id)
         let different = try train(binary, dataDir: root, arguments: arguments.map { $0 == "5" ? "6" : $0 })
         XCTAssertNotEqual(different.record.testNLL, first.record.testNLL)
+        // The text's SHA-256 is in the config, so a changed file is another run.
+        let corpusPath = root + "/tinyshakespeare/input.txt"
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: corpusPath)))
+        XCTAssertEqual(first.record.config.textSHA256, SHA256.hexDigest(of: bytes))
+        try Data(bytes + Array("\nthe rest is silence\n".utf8)).write(to: URL(fileURLWithPath: corpusPath))
+        let changed = try train(binary, dataDir: root, arguments: arguments)
+        XCTAssertNotEqual(changed.record.id, first.record.id)
+        XCTAssertNotEqual(changed.record.config.textSHA256, first.record.config.textSHA256)
+        // And the old weights' runs refuse the changed text, naming it.
+        let stale = try run(binary, ["eval", "--weights", weights, "--data-dir", root], expectSuccess: false).stderr
+        XCTAssertTrue(stale.contains("\(corpusPath): SHA-256 ") && stale.contains("the file changed"), stale)
     }
 
     /// Bad input: a clear message naming the problem, a non-zero exit, no training.
