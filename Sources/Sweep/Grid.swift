@@ -84,7 +84,8 @@ private struct Expander {
         // A context already out of range needs no second word about the splits.
         let issues = configIssues + (configIssues.contains { $0.key == "context" } ? [] : Self.splitIssues(config))
         for issue in issues {
-            let line = latest[issue.key]?.line ?? origin
+            // A key the spec never set points at the one that asked for it (text_path at dataset).
+            let line = latest[issue.key]?.line ?? (issue.key == "text_path" ? latest["dataset"]?.line : nil) ?? origin
             let problem = SpecProblem(file: spec.file, line: line, key: issue.key, value: issue.value,
                                       message: "\(issue.message) (in run \(config.resolved().summary))")
             // The same bad base value breaks every run of the grid: say so once per place.

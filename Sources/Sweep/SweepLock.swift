@@ -41,11 +41,7 @@ public final class SweepLock {
     /// the process that has it.
     public init(folder: String, command: String) throws {
         self.folder = folder
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw Failure(description: "\(folder): cannot create the sweep folder (\(Self.reason(error)))")
-        }
+        try Self.makeFolder(folder)
         let path = (folder as NSString).appendingPathComponent(Self.fileName)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -101,7 +97,43 @@ public final class SweepLock {
         return try? JSONDecoder().decode(Holder.self, from: Data(bytes.prefix(count)))
     }
 
+    /// Creates `folder` if needed, or says in words why it cannot be one.
+    static func makeFolder(_ folder: String) throws {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: folder, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw Failure(description: "\(folder): exists and is a file, not a sweep folder") }
+            return
+        }
+        if (try? manager.destinationOfSymbolicLink(atPath: folder)) != nil {
+            throw Failure(description: "\(folder): a symbolic link that leads to no folder (dangling, or a loop)")
+        }
+        // mkdir -p by hand: the failing component's errno says why in words.
+        var path = ""
+        for component in (folder as NSString).standardizingPath.split(separator: "/", omittingEmptySubsequences: true) {
+            path += "/" + component
+            if folder.hasPrefix("/") == false && path == "/" + component { path = String(component) }
+            guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+                throw Failure(description: "\(folder): cannot create the sweep folder (\(path): \(String(cString: strerror(errno))))")
+            }
+        }
+        guard manager.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw Failure(description: "\(folder): cannot create the sweep folder (a part of its path is a file)")
+        }
+    }
+
+    /// An error's cause in words: the POSIX reason where there is one.
     static func reason(_ error: Error) -> String {
-        (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
+        let error = error as NSError
+        let posix = (error.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? $0.code : nil }
+            ?? (error.domain == NSPOSIXErrorDomain ? error.code : nil)
+        if let posix { return String(cString: strerror(Int32(posix))) }
+        switch error.code {
+        case NSFileWriteNoPermissionError: return "permission denied"
+        case NSFileWriteVolumeReadOnlyError: return "read-only file system"
+        case NSFileWriteOutOfSpaceError: return "no space left on device"
+        case NSFileWriteFileExistsError: return "a file of that name exists"
+        default: return error.localizedDescription
+        }
     }
 }

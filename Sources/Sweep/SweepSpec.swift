@@ -84,12 +84,19 @@ public struct SweepSpec {
 
     /// Reads and checks a spec file; throws ``SpecValidationError`` listing every problem.
     public static func load(path: String) throws -> SweepSpec {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw SpecValidationError(problems: [SpecProblem(
-                file: path, line: 0, key: "", value: "", message: "cannot read the spec file (\(error.localizedDescription))")])
+        func unreadable(_ why: String) -> SpecValidationError {
+            SpecValidationError(problems: [SpecProblem(file: path, line: 0, key: "", value: "", message: why)])
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw unreadable("no such spec file")
+        }
+        if isDirectory.boolValue { throw unreadable("is a folder; a spec is a YAML or JSON file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw unreadable("cannot read the spec file (permission denied or I/O error)")
+        }
+        guard let text = String(data: data, encoding: .utf8), !data.contains(0) else {
+            throw unreadable("not UTF-8 text (a binary file?); a spec is a YAML or JSON file")
         }
         return try parse(text: text, file: path)
     }
