@@ -59,14 +59,17 @@ let package = Package(
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
-        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings + cpuRequirementDefines),
+        // CPUID (which kernel form this CPU runs) and the FMA chains of `lmsweep bench`'s ceiling,
+        // in C: per-function target attributes let one object hold AVX2 and AVX-512 code.
+        .target(name: "CPUProbe", path: "Sources/CPUProbe"),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CPUProbe"], swiftSettings: kernelSettings + cpuRequirementDefines),
         .target(name: "Corpus", dependencies: ["TensorCore"]),
         .target(name: "Models", dependencies: ["TensorCore"]),
         .target(name: "Training", dependencies: ["TensorCore", "Corpus", "Models"]),
         .target(name: "Sweep", dependencies: ["Corpus", "Training", .product(name: "Yams", package: "Yams")]),
         .target(name: "Cluster", dependencies: ["CMPI", "Corpus", "Sweep", "Training"]),
         // Benchmarks and profiles, built on Training's step (no benchmark code in the library modules).
-        .target(name: "Bench", dependencies: ["CBLAS", "TensorCore", "Corpus", "Training"]),
+        .target(name: "Bench", dependencies: ["CBLAS", "CPUProbe", "TensorCore", "Corpus", "Training"]),
         .executableTarget(name: "lmsweep", dependencies: [
             "TensorCore", "Corpus", "Models", "Training", "Sweep", "Cluster", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

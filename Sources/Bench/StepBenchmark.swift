@@ -69,7 +69,8 @@ public enum StepBenchmark {
                          lines: lines, profiledStepSeconds: profiledTotal)
     }
 
-    public static func format(_ s: Breakdown) -> String {
+    /// The breakdown; with `ceiling`, the step's GFLOP/s also as a share of the measured FMA peak.
+    public static func format(_ s: Breakdown, ceiling: Ceiling? = nil) -> String {
         let (pad, lpad, fixed) = (Measure.pad, Measure.lpad, Measure.fixed)
         let total = s.profiledStepSeconds
         var lines = [pad("op", 20) + lpad("calls", 7) + lpad("fwd ms", 10) + lpad("bwd ms", 10) + lpad("total ms", 10) + lpad("share", 8)]
@@ -82,7 +83,8 @@ public enum StepBenchmark {
         let flops = s.forwardFlops + s.backwardFlops + s.optimizerFlops
         lines.append("step: \(fixed(s.stepSeconds * 1e3, 1)) ms fastest whole step (sum of per-op minima \(fixed(total * 1e3, 1)) ms), "
                      + "\(fixed(flops / 1e9, 3)) GFLOP exact (fwd \(fixed(s.forwardFlops / 1e9, 3)), bwd \(fixed(s.backwardFlops / 1e9, 3)), "
-                     + "optimizer \(fixed(s.optimizerFlops / 1e9, 4))) → \(fixed(flops / s.stepSeconds / 1e9, 1)) GFLOP/s")
+                     + "optimizer \(fixed(s.optimizerFlops / 1e9, 4))) → \(fixed(flops / s.stepSeconds / 1e9, 1)) GFLOP/s"
+                     + (ceiling.map { ", \($0.share(flops / s.stepSeconds / 1e9)) of FMA peak" } ?? ""))
         lines.append("GEMM-bound ops (linear, matmul, attention): \(fixed(100 * s.matmulSeconds / total, 1))%; "
                      + "everything else: \(fixed(100 * s.nonMatmulSeconds / total, 1))%")
         return lines.joined(separator: "\n")

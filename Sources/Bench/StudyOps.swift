@@ -39,6 +39,15 @@ extension OpBenchmark {
             var rng = RNG(seed: 1)
             return g.attention(q: n[0], k: n[1], v: n[2], causal: true, dropout: 0, rng: &rng)
         })
+        // The reference GEMM kernel on the same shapes, in the same run (the flash kernel is the default).
+        let flash = TensorCore.flashAttention
+        TensorCore.flashAttention = false
+        result.append(timeOp("attention reference", shape: "(\(b),\(h),\(t),\(d))", inputs: [heads, heads, heads],
+                             raw: attentionGemms(time: t, headDim: d), rawRepeats: b * h) { g, n in
+            var rng = RNG(seed: 1)
+            return g.attention(q: n[0], k: n[1], v: n[2], causal: true, dropout: 0, rng: &rng)
+        })
+        TensorCore.flashAttention = flash
         result.append(timeOp("attention fused qkv", shape: "(\(b),\(t),\(3 * c))", inputs: [[b, t, 3 * c]],
                              raw: attentionGemms(time: t, headDim: d), rawRepeats: b * h) { g, n in
             var rng = RNG(seed: 1)
@@ -72,14 +81,15 @@ extension OpBenchmark {
         return result
     }
 
-    public static func formatOpTable(_ rows: [OpRow]) -> String {
+    /// The table, each op's GFLOP/s also as a share of the measured FMA peak (`ceiling`).
+    public static func formatOpTable(_ rows: [OpRow], ceiling: Ceiling? = nil) -> String {
         let (pad, lpad, fixed) = (Measure.pad, Measure.lpad, Measure.fixed)
         var lines = [pad("op", 20) + pad("shape", 22) + lpad("MFLOP", 9) + lpad("fwd ms", 9) + lpad("bwd ms", 9)
-                     + lpad("GFLOP/s", 9) + lpad("sgemm", 9) + lpad("% sgemm", 9)]
+                     + lpad("GFLOP/s", 9) + lpad("% peak", 8) + lpad("sgemm", 9) + lpad("% sgemm", 9)]
         for row in rows {
             var line = pad(row.op, 20) + pad(row.shape, 22) + lpad(fixed(row.flops / 1e6, 1), 9)
                 + lpad(fixed(row.forwardSeconds * 1e3, 3), 9) + lpad(fixed(row.backwardSeconds * 1e3, 3), 9)
-                + lpad(fixed(row.gflops, 1), 9)
+                + lpad(fixed(row.gflops, 1), 9) + lpad(ceiling?.share(row.gflops) ?? "", 8)
             if let raw = row.rawSgemmGflops {
                 line += lpad(fixed(raw, 1), 9) + lpad(fixed(100 * row.gflops / raw, 0) + "%", 9)
             }

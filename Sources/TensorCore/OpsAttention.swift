@@ -68,15 +68,20 @@ extension Graph {
         precondition(dropout >= 0 && dropout < 1, "attention: dropout \(dropout) must be in [0, 1)")
         let (slices, time, headDim) = (layout.slices, layout.time, layout.headDim)
         let scoreSize = time * time
-        let probabilities = scratch(slices * scoreSize)
         let useDropout = training && dropout > 0
         let unmasked = causal ? time * (time + 1) / 2 : time * time
+        var generator: LaneGenerator? = useDropout ? LaneGenerator(rng: &rng) : nil
+        if TensorCore.flashAttention && FlashAttention.supports(headDim: headDim) {
+            flashAttention(layout, q: q, k: k, v: v, out: out, inputs: inputs, causal: causal, dropout: useDropout ? dropout : nil,
+                           generator: generator, claimInputGradients: claimInputGradients)
+            return
+        }
+        let probabilities = scratch(slices * scoreSize)
         // Attention dropout keeps no (slices, T, T) mask: each slice's mask is drawn into one
         // (T, T) scratch that stays in cache, and the backward replays the generator from the
         // state saved at the slice's start. Same draws in the same order as one mask for all.
         let mask: UnsafeMutablePointer<Float>? = useDropout ? scratch(scoreSize) : nil
         let dropped: UnsafeMutablePointer<Float>? = useDropout ? scratch(scoreSize) : nil
-        var generator: LaneGenerator? = useDropout ? LaneGenerator(rng: &rng) : nil
         var sliceGenerators: [LaneGenerator] = []
         if useDropout { sliceGenerators.reserveCapacity(slices) }
         func drawMask(_ generator: inout LaneGenerator) {

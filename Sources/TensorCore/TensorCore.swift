@@ -8,6 +8,10 @@ public enum TensorCore {
     /// over keys 0..<r1 (the cost model predicts FLOPs from it).
     public static var causalAttentionBlockRows: Int { AttentionKernel.causalBlock }
 
+    /// Whether causal attention at head widths 32 and 64 runs the flash kernel (``FlashAttention``,
+    /// the default) or the reference GEMM kernel: for benchmarks and tests that compare the two.
+    public nonisolated(unsafe) static var flashAttention = true
+
     /// Sets OpenBLAS's thread count. LMSweep runs one BLAS thread per MPI rank by default:
     /// runs are small, and parallelism across runs beats threads inside 128-wide matmuls.
     public static func setBLASThreads(_ count: Int) {

@@ -60,32 +60,38 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         TensorCore.setBLASThreads(1)
-        print("OpenBLAS kernels: \(TensorCore.blasCoreName)")
+        print("OpenBLAS kernels: \(TensorCore.blasCoreName) (OPENBLAS_CORETYPE \(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"))")
+        print("tensor core kernels: \(TensorCore.kernelISA); attention: "
+              + (TensorCore.flashAttention ? "flash (head widths 32, 64; reference GEMMs otherwise)" : "reference GEMMs"))
+        print("== ceiling: this core's FMA peak and raw sgemm at the study's shapes (1 thread; % of the widest peak) ==")
+        let ceiling = Ceiling.measure()
+        print(ceiling.format())
+        print()
         var transformer = Presets.config(named: "study-tiny-transformer")!
         transformer.dropout = dropout
         let run = transformer.resolved()
         for section in sections {
             switch section {
-            case .ops: benchOps()
-            case .step: benchStep(run)
+            case .ops: benchOps(ceiling)
+            case .step: benchStep(run, ceiling)
             case .memory: benchMemory(run)
             case .data: try benchData()
-            case .profile: ModelBench.printProfiles(steps: steps)
-            case .models: benchModels()
+            case .profile: ModelBench.printProfiles(steps: steps, ceiling: ceiling)
+            case .models: ModelBench.printThroughput(ceiling: ceiling)
             }
         }
     }
 
-    func benchOps() {
+    func benchOps(_ ceiling: Ceiling) {
         print("== ops: forward + backward at the study's shapes (1 BLAS thread; best of 5 rounds) ==")
-        print(OpBenchmark.formatOpTable(OpBenchmark.opRows(OpBenchmark.StudyShapes())))
+        print(OpBenchmark.formatOpTable(OpBenchmark.opRows(OpBenchmark.StudyShapes()), ceiling: ceiling))
         print()
     }
 
-    func benchStep(_ run: Run) {
+    func benchStep(_ run: Run, _ ceiling: Ceiling) {
         print("== step: transformer training step, \(run.depth) \(run.norm.rawValue)-LN blocks, d \(run.dModel), ffn \(run.ffnWidth), "
               + "T \(run.context), B \(run.batchSize), vocabulary 65, \(run.objective.rawValue) objective, dropout \(run.dropout), Adam ==")
-        print(StepBenchmark.format(StepBenchmark.breakdown(run, steps: steps)))
+        print(StepBenchmark.format(StepBenchmark.breakdown(run, steps: steps), ceiling: ceiling))
         print()
     }
 
@@ -106,10 +112,5 @@ struct BenchCommand: ParsableCommand {
             print("skipped: \(error)")
         }
         print()
-    }
-
-    /// Each model's training windows/s and tokens/s (Models/Training's section: ModelBench.swift).
-    func benchModels() {
-        ModelBench.printThroughput()
     }
 }

@@ -40,6 +40,21 @@ enum Vector {
                 a[4] > b[4] ? a[4] : b[4], a[5] > b[5] ? a[5] : b[5], a[6] > b[6] ? a[6] : b[6], a[7] > b[7] ? a[7] : b[7])
     }
 
+    /// Σ of 16 lanes as a fixed tree (the halves added, then `sum` of 8): the same bits whether
+    /// SIMD16 is one zmm register or two ymm.
+    @inline(__always) static func sum16(_ v: SIMD16<Float>) -> Float { sum(v.lowHalf + v.highHalf) }
+
+    /// Lane-wise maximum of two 16-lane vectors.
+    @inline(__always) static func max16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        a.replacing(with: b, where: b .> a)
+    }
+
+    /// Horizontal maximum of 16 lanes: the halves, then the 8-lane tree.
+    @inline(__always) static func max(_ v: SIMD16<Float>) -> Float {
+        let low = v.lowHalf, high = v.highHalf
+        return max(low.replacing(with: high, where: high .> low))
+    }
+
     /// √v lane-wise, correctly rounded as IEEE requires. `SIMD.squareRoot()` runs lane by lane
     /// through the C library's `sqrtf` on Linux (its errno path keeps LLVM from vectorising it):
     /// that made Adam compute-bound, 16 scalar square roots per 16 parameters. The AVX
@@ -73,5 +88,23 @@ enum Vector {
         let biasedExponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000) &+ 127
         let underflow = biasedExponent &>> 31
         return er * unsafeBitCast((biasedExponent &<< 23) & ~underflow, to: Vector8.self)
+    }
+
+    /// `expNonPositive` on 16 lanes (the same polynomial, so the same bits lane for lane).
+    @inline(__always) static func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        let magic: Float = 12_582_912
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
+        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+        var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_6e-2
+        p = p * r + 1.666_666_5e-1
+        p = p * r + 5.000_000_1e-1
+        let er = p * r * r + r + 1
+        let biasedExponent = (unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000) &+ 127
+        let underflow = biasedExponent &>> 31
+        return er * unsafeBitCast((biasedExponent &<< 23) & ~underflow, to: SIMD16<Float>.self)
     }
 }
