@@ -43,6 +43,20 @@ let cpuRequirementDefines: [SwiftSetting] = {
 /// per-element overflow and bounds traps that otherwise dominate elementwise loops.
 let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"] + (targetCPU.map { ["-target-cpu", $0] } ?? []))]
 
+/// The AVX-512 form of the tensor core's flash attention: the same kernel sources (the target's
+/// files are links into Sources/TensorCore/Kernels) compiled for AVX-512, chosen at run time by
+/// `KernelForm` where the CPU has it, so one binary runs the widest kernels the CPU has.
+let avx512FormTargets: [Target] = {
+    #if arch(x86_64)
+    return [.target(name: "TensorCoreAVX512", path: "Sources/TensorCoreAVX512",
+                    swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "skylake-avx512"]),
+                                    .define("LMSWEEP_NEEDS_AVX2"), .define("LMSWEEP_NEEDS_AVX512")])]
+    #else
+    return []
+    #endif
+}()
+let avx512Form: [Target.Dependency] = avx512FormTargets.map { .target(name: $0.name) }
+
 let package = Package(
     name: "LMSweep",
     products: [
@@ -62,7 +76,9 @@ let package = Package(
         // CPUID (which kernel form this CPU runs) and the FMA chains of `lmsweep bench`'s ceiling,
         // in C: per-function target attributes let one object hold AVX2 and AVX-512 code.
         .target(name: "CPUProbe", path: "Sources/CPUProbe"),
-        .target(name: "TensorCore", dependencies: ["CBLAS", "CPUProbe"], swiftSettings: kernelSettings + cpuRequirementDefines),
+    ] + avx512FormTargets + [
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CPUProbe"] + avx512Form,
+                swiftSettings: kernelSettings + cpuRequirementDefines),
         .target(name: "Corpus", dependencies: ["TensorCore"]),
         .target(name: "Models", dependencies: ["TensorCore"]),
         .target(name: "Training", dependencies: ["TensorCore", "Corpus", "Models"]),
@@ -83,7 +99,7 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Sweep", "Training", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TensorCore", "TestSupport"]),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CPUProbe"]),
         // Bad input and faults through the binary: one target, so `swift test --filter FaultTests` runs it alone.
         .testTarget(name: "FaultTests", dependencies: ["Sweep", "Training", "TestSupport"]),
         // Cluster mode over network-namespace test hosts: scripts and mpirun as subprocesses only.

@@ -8,7 +8,7 @@ extension Graph {
                         claimInputGradients: @escaping () -> (q: Bool, k: Bool, v: Bool)) {
         let (slices, time, headDim) = (layout.slices, layout.time, layout.headDim)
         let logSumExp = scratch(slices * time)
-        let workspace = scratch(FlashAttention.workspaceCount(time: time, headDim: headDim))
+        let workspace = scratch(FlashAttentionForms.workspaceCount(time: time, headDim: headDim))
         let unmasked = Double(slices * (causal ? time * (time + 1) / 2 : time * time))
         // Each slice's generator state at its start, for the backward's replay.
         var sliceGenerators: [LaneGenerator] = []
@@ -17,7 +17,7 @@ extension Graph {
         for s in 0..<slices {
             if let g = next { sliceGenerators.append(g) }
             let i = layout.inputOffset(s)
-            next = FlashAttention.forward(q: q.0 + i, k: k.0 + i, v: v.0 + i, time: time, headDim: headDim, causal: causal,
+            next = FlashAttentionForms.forward(q: q.0 + i, k: k.0 + i, v: v.0 + i, time: time, headDim: headDim, causal: causal,
                                           inputStride: layout.inputStride, outputStride: layout.outputStride,
                                           dropout: dropout.map { FlashAttention.Dropout(probability: $0, generator: next!) },
                                           output: po + layout.outputOffset(s), logSumExp: logSumExp + s * time,
@@ -35,7 +35,7 @@ extension Graph {
             let overwrite = claimInputGradients()
             for s in 0..<slices {
                 let i = layout.inputOffset(s), o = layout.outputOffset(s)
-                FlashAttention.backward(q: q.0 + i, k: k.0 + i, v: v.0 + i, output: po + o, logSumExp: logSumExp + s * time,
+                FlashAttentionForms.backward(q: q.0 + i, k: k.0 + i, v: v.0 + i, output: po + o, logSumExp: logSumExp + s * time,
                                         dOutput: dOut + o, time: time, headDim: headDim, causal: causal,
                                         inputStride: layout.inputStride, outputStride: layout.outputStride,
                                         dropout: dropout.map { FlashAttention.Dropout(probability: $0, generator: sliceGenerators[s]) },

@@ -27,8 +27,14 @@ public enum TensorCore {
     }
 
     /// The instruction set the tensor core's own kernels (softmax, LayerNorm, dropout, Adam, the
-    /// loss) were compiled for: `LMSWEEP_TARGET_CPU` at build time (see Package.swift).
+    /// loss) were compiled for (`LMSWEEP_TARGET_CPU` at build time, see Package.swift), and, when
+    /// the flash attention runs its AVX-512 form (``KernelForm``, chosen at start-up), that too:
+    /// the numerics facts and records say which form ran.
     public static var kernelISA: String {
+        KernelForm.current == .avx512 && compiledISA != "avx512" ? compiledISA + "; flash attention avx512" : compiledISA
+    }
+
+    static var compiledISA: String {
         #if LMSWEEP_NEEDS_AVX512
         return "avx512"
         #elseif LMSWEEP_NEEDS_AVX2

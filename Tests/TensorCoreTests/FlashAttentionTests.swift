@@ -1,5 +1,6 @@
 import XCTest
 @testable import TensorCore
+import CPUProbe
 
 /// The flash attention kernel against the reference GEMM kernel (`AttentionKernel`) and against
 /// finite differences, at every length 1...300 (every tile shape: partial query and key tiles,
@@ -126,6 +127,26 @@ final class FlashAttentionTests: XCTestCase {
         checkAgainstReference(headDim: 64, lengths: [1, 2, 7, 16, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 191, 255, 300])
     }
 
+    /// Queries and keys of norm 30 along orthogonal axes: every score is small, but the forward's
+    /// Cauchy–Schwarz bound (|q|·|k|/√D ≈ 159) lies far above it, so each tile falls back to the
+    /// online maximum; the result still matches the reference.
+    func testFlashFallsBackToTheOnlineMaximumWhenTheBoundIsLoose() {
+        guard FlashAttention.supports(headDim: 32) else { return XCTFail("no flash kernel for head width 32") }
+        for t in [5, 77, 200] {
+            var s = Slice(time: t, headDim: 32, seed: UInt64(t))
+            for i in 0..<t {
+                for c in 0..<64 { s.x[i * 96 + c] *= 0.01 }
+                s.x[i * 96] += 30           // q_i ≈ 30·e_0
+                s.x[i * 96 + 32 + 1] += 30  // k_i ≈ 30·e_1
+            }
+            let dOutput = Self.gaussians(t * 32, seed: 3), zero = [Float](repeating: 0, count: t * 96), g = Self.generator(seed: 4)
+            let expected = Self.reference(s, dOutput: dOutput, dropout: nil, generator: g, initialGradient: zero)
+            let actual = Self.flash(s, dOutput: dOutput, dropout: nil, generator: g, initialGradient: zero)
+            XCTAssertLessThan(Self.worstError(actual.output, expected.output), 2e-5, "T \(t)")
+            XCTAssertLessThan(Self.worstError(actual.dx, expected.dx), 1e-4, "T \(t)")
+        }
+    }
+
     /// Overwrite mode (the first writer of a gradient buffer) ignores what the buffer held.
     func testFlashOverwriteIgnoresThePreviousGradient() {
         guard FlashAttention.supports(headDim: 32) else { return XCTFail("no flash kernel for head width 32") }
@@ -200,5 +221,58 @@ final class FlashAttentionTests: XCTestCase {
         XCTAssertLessThan(Self.worstError(flash.grad, reference.grad), 1e-4)
         XCTAssertEqual(flash.flops.0, reference.flops.0)
         XCTAssertEqual(flash.flops.1, reference.flops.1)
+    }
+}
+
+/// The two compiled forms of the flash attention (this module's AVX2 build and TensorCoreAVX512's)
+/// give the same bits: outputs and gradients, with and without dropout, at head widths 32 and 64.
+final class KernelFormTests: XCTestCase {
+    func run(_ form: KernelForm, _ s: FlashAttentionTests.Slice, dropout: Float?) -> (output: [Float], dx: [Float]) {
+        let (t, d, ld) = (s.time, s.headDim, s.inputStride)
+        var workspace = [Float](repeating: .nan, count: FlashAttentionForms.workspaceCount(time: t, headDim: d))
+        var logSumExp = [Float](repeating: 0, count: t)
+        var output = [Float](repeating: 0, count: t * d), dx = [Float](repeating: 0, count: t * 3 * d)
+        let dOutput = FlashAttentionTests.gaussians(t * d, seed: 11)
+        let g = FlashAttentionTests.generator(seed: 12)
+        let slice = dropout.map { FlashAttention.Dropout(probability: $0, generator: g) }
+        s.x.withUnsafeBufferPointer { x in
+            let q = x.baseAddress!
+            let next = FlashAttentionForms.forward(form, q: q, k: q + d, v: q + 2 * d, time: t, headDim: d, causal: true,
+                                                   inputStride: ld, outputStride: d, dropout: slice, output: &output,
+                                                   logSumExp: &logSumExp, workspace: &workspace)
+            XCTAssertEqual(next == nil, dropout == nil)
+            dx.withUnsafeMutableBufferPointer { g in
+                let dq = g.baseAddress!
+                FlashAttentionForms.backward(form, q: q, k: q + d, v: q + 2 * d, output: output, logSumExp: logSumExp,
+                                             dOutput: dOutput, time: t, headDim: d, causal: true, inputStride: ld, outputStride: d,
+                                             dropout: slice, dq: dq, dk: dq + d, dv: dq + 2 * d, overwrite: (false, false, false),
+                                             workspace: &workspace)
+            }
+        }
+        return (output, dx)
+    }
+
+    func testAVX512AndAVX2FormsGiveTheSameBits() throws {
+        guard lmsweep_cpu_has_avx512() != 0 else { throw XCTSkip("this CPU has no AVX-512: only the AVX2 form can run") }
+        guard FlashAttention.supports(headDim: 32) else { throw XCTSkip("this build has no flash kernel (LMSWEEP_TARGET_CPU without AVX2)") }
+        for (t, d) in [(1, 32), (45, 32), (128, 32), (200, 64)] {
+            for dropout in [nil, Float(0.1)] {
+                let s = FlashAttentionTests.Slice(time: t, headDim: d, seed: UInt64(t))
+                let wide = run(.avx512, s, dropout: dropout), narrow = run(.avx2, s, dropout: dropout)
+                XCTAssertEqual(wide.output.map(\.bitPattern), narrow.output.map(\.bitPattern), "output, T \(t), D \(d)")
+                XCTAssertEqual(wide.dx.map(\.bitPattern), narrow.dx.map(\.bitPattern), "gradient, T \(t), D \(d)")
+            }
+        }
+    }
+
+    func testFormIsChosenFromTheCPUAndTheEnvironmentCanKeepAVX2() {
+        // The tensor core compiled for AVX2 (the default) has both forms; without (baseline) neither.
+        if TensorCore.compiledISA == "avx2+fma" || TensorCore.compiledISA == "avx512" {
+            XCTAssertEqual(KernelForm.choose(environment: [:], hasAVX512: true), .avx512)
+            XCTAssertEqual(KernelForm.choose(environment: [:], hasAVX512: false), .avx2)
+            XCTAssertEqual(KernelForm.choose(environment: ["LMSWEEP_KERNEL_FORM": "avx2"], hasAVX512: true), .avx2)
+        } else {
+            XCTAssertEqual(KernelForm.choose(environment: [:], hasAVX512: true), .portable)
+        }
     }
 }

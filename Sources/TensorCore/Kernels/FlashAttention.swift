@@ -24,7 +24,9 @@ import _Builtin_intrinsics.intel
 /// forward and the backward both visit query tiles in order and draw their 32 rows into a strip,
 /// so the backward replays the forward's mask from the slice's saved generator.
 enum FlashAttention {
-    static let tile = AttentionKernel.causalBlock
+    /// The reference's causal row block (`AttentionKernel.causalBlock`, not named here: this
+    /// file is also compiled into the AVX-512 form's module, which has no reference kernel).
+    static let tile = 32
 
     static func supports(headDim: Int) -> Bool {
         #if LMSWEEP_NEEDS_AVX2
@@ -42,10 +44,11 @@ enum FlashAttention {
     /// Floats of workspace one slice needs (forward and backward alike).
     static func workspaceCount(time: Int, headDim: Int) -> Int {
         let t = padded(time)
-        // Kᵀ and Vᵀ (D, T'); dQ, dK, dV (T', D); the Q and dO tiles and the output or dQ tile
-        // (32, D) each; four 32 × 32 tiles; the dropout strip (32, T'); Δ (T'); each query row's
-        // running maximum and 16 lanes of running sum.
-        return 2 * headDim * t + 3 * t * headDim + 3 * tile * headDim + 4 * tile * tile + tile * t + t + tile * 17
+        // Kᵀ and Vᵀ (D, T'); dQ, dK, dV (T', D) or the output tile (32, D); three 32 × 32 tiles;
+        // the dropout strip (32, T'); Δ (T'); each query row's running maximum and 16 lanes of
+        // running sum; 16 lanes of running maximum per row and the key-norm maxima (T'/32) of
+        // the forward's bound.
+        return 2 * headDim * t + 3 * t * headDim + 3 * tile * tile + tile * t + t + tile * 17 + 16 * tile + t
     }
 
     /// The slice's dropout: probability and the generator state at the slice's start.
@@ -67,49 +70,92 @@ enum FlashAttention {
         precondition(supports(headDim: headDim), "FlashAttention: head width \(headDim) is not register-blocked")
         let t = padded(time)
         let scale = 1 / Float(headDim).squareRoot()
-        let keysT = workspace
-        let queryTile = keysT + headDim * t, outputTile = queryTile + tile * headDim
+        let keysT = workspace, outputTile = keysT + headDim * t
         let scores = outputTile + tile * headDim, strip = scores + tile * tile
-        let maximum = strip + tile * t, total = maximum + tile
+        let maximum = strip + tile * t, total = maximum + tile, maximumLanes = total + 16 * tile
+        let keyNormMax = maximumLanes + 16 * tile
         transpose(k, rows: time, columns: headDim, ld: ld, into: keysT, ldOut: t)
+        // keyNormMax[b]: the largest |k_j| over keys 0..<(b + 1)·32, for the score bound.
+        var largest: Float = 0
+        for j in 0..<time {
+            largest = Swift.max(largest, norm(k + j * ld, count: headDim))
+            if j % tile == tile - 1 || j == time - 1 { keyNormMax[j / tile] = largest }
+        }
         var generator = dropout?.generator
         for r0 in stride(from: 0, to: time, by: tile) {
             let rows = min(tile, time - r0)
-            loadTile(q + r0 * ld, rows: rows, columns: headDim, ld: ld, scale: scale, into: queryTile)
-            outputTile.update(repeating: 0, count: tile * headDim)
-            maximum.update(repeating: -.infinity, count: tile)
-            total.update(repeating: 0, count: 16 * tile)
             if let p = dropout?.probability, generator != nil { drawStrip(&generator!, rows: r0..<(r0 + rows), time: time, causal: causal, p: p, into: strip, ld: t) }
             let keyEnd = causal ? r0 + rows : time
-            for c0 in stride(from: 0, to: keyEnd, by: tile) {
-                let keys = min(tile, time - c0)
-                // S = (scale · Q tile) · Kᵀ tile  (32, 32)
-                multiply32(rows: tile, depth: headDim, a: queryTile, lda: headDim, b: keysT + c0, ldb: t,
-                         c: scores, ldc: tile, accumulate: false)
+            let keyBound = keyNormMax[(keyEnd - 1) / tile]
+
+            /// The tile with each row's scores shifted by a fixed bound of their maximum,
+            /// scale·|q_i|·max_j |k_j| (Cauchy–Schwarz): no running maximum, no rescaling. False
+            /// when a row's bound lies more than `boundSlack` above its true maximum (its terms
+            /// could underflow); the tile is then redone with the online maximum.
+            func bounded() -> Bool {
+                outputTile.update(repeating: 0, count: tile * headDim)
+                total.update(repeating: 0, count: 16 * tile)
+                maximumLanes.update(repeating: -.infinity, count: 16 * tile)
                 for r in 0..<rows {
-                    let valid = causal ? min(r0 + r - c0 + 1, keys) : keys
-                    let row = scores + r * tile
-                    let s = maskedRow(row, valid: valid)
-                    let newMax = Swift.max(maximum[r], Vector.max(Vector.max16(s.values.0, s.values.1)))
-                    let rescale = maximum[r] == -.infinity ? 0 : FastMath.exp(maximum[r] - newMax)
-                    let shift = SIMD16<Float>(repeating: newMax)
-                    let e0 = Vector.exp16(s.values.0 - shift).replacing(with: 0, where: s.masked.0)
-                    let e1 = Vector.exp16(s.values.1 - shift).replacing(with: 0, where: s.masked.1)
-                    store16(load16(total + 16 * r) * rescale + (e0 + e1), total + 16 * r)
-                    maximum[r] = newMax
-                    if dropout != nil {
-                        let m = strip + r * t + c0
-                        store16(e0 * load16(m), row); store16(e1 * load16(m + 16), row + 16)
-                    } else {
-                        store16(e0, row); store16(e1, row + 16)
-                    }
-                    if rescale != 1 { scaleRow(outputTile + r * headDim, count: headDim, by: rescale) }
+                    // Widened by 1e-5 relative: a rounded score may exceed the rounded bound by ~D ulps.
+                    maximum[r] = scale * norm(q + (r0 + r) * ld, count: headDim) * keyBound * (1 + 1e-5) + 1e-30
                 }
-                if rows < tile { (scores + rows * tile).update(repeating: 0, count: (tile - rows) * tile) }
-                // O tile += P · V tile
-                multiply(width: headDim, rows: tile, depth: keys, a: scores, lda: tile, b: v + c0 * ld, ldb: ld,
-                         c: outputTile, ldc: headDim, accumulate: true)
+                for c0 in stride(from: 0, to: keyEnd, by: tile) {
+                    let keys = min(tile, time - c0)
+                    // S = Q tile · Kᵀ tile  (rows, 32), scaled by 1/√D as each row is read
+                    multiply32(rows: rows, depth: headDim, a: q + r0 * ld, aRow: ld, aDepth: 1, b: keysT + c0, ldb: t,
+                               c: scores, ldc: tile, accumulate: false)
+                    for r in 0..<rows {
+                        let valid = causal ? min(r0 + r - c0 + 1, keys) : keys
+                        let row = scores + r * tile
+                        let s = maskedRow(row, scale: scale, valid: valid)
+                        let shift = SIMD16<Float>(repeating: maximum[r])
+                        let e0 = Vector.exp16(s.values.0 - shift).replacing(with: 0, where: s.masked.0)
+                        let e1 = Vector.exp16(s.values.1 - shift).replacing(with: 0, where: s.masked.1)
+                        store16(load16(total + 16 * r) + (e0 + e1), total + 16 * r)
+                        let lanes = maximumLanes + 16 * r
+                        store16(Vector.max16(load16(lanes), Vector.max16(s.values.0, s.values.1)), lanes)
+                        storeProbabilities(e0, e1, row, mask: dropout == nil ? nil : strip + r * t + c0)
+                    }
+                    // O tile += P · V tile
+                    multiply(width: headDim, rows: rows, depth: keys, a: scores, aRow: tile, aDepth: 1, b: v + c0 * ld, ldb: ld,
+                             c: outputTile, ldc: headDim, accumulate: true)
+                }
+                for r in 0..<rows where maximum[r] - Vector.max(load16(maximumLanes + 16 * r)) > boundSlack { return false }
+                return true
             }
+
+            /// The tile with the online softmax: a running maximum per row, the sum and the
+            /// output rescaled by e^(m_old − m_new) as it grows.
+            func online() {
+                outputTile.update(repeating: 0, count: tile * headDim)
+                maximum.update(repeating: -.infinity, count: tile)
+                total.update(repeating: 0, count: 16 * tile)
+                for c0 in stride(from: 0, to: keyEnd, by: tile) {
+                    let keys = min(tile, time - c0)
+                    multiply32(rows: rows, depth: headDim, a: q + r0 * ld, aRow: ld, aDepth: 1, b: keysT + c0, ldb: t,
+                               c: scores, ldc: tile, accumulate: false)
+                    for r in 0..<rows {
+                        let valid = causal ? min(r0 + r - c0 + 1, keys) : keys
+                        let row = scores + r * tile
+                        let s = maskedRow(row, scale: scale, valid: valid)
+                        let newMax = Swift.max(maximum[r], Vector.max(Vector.max16(s.values.0, s.values.1)))
+                        // e^(m_old − m_new): 0 on the first tile, exactly 1 (no exp) when the maximum held.
+                        let rescale = maximum[r] == -.infinity ? 0 : newMax == maximum[r] ? 1 : FastMath.exp(maximum[r] - newMax)
+                        let shift = SIMD16<Float>(repeating: newMax)
+                        let e0 = Vector.exp16(s.values.0 - shift).replacing(with: 0, where: s.masked.0)
+                        let e1 = Vector.exp16(s.values.1 - shift).replacing(with: 0, where: s.masked.1)
+                        store16(load16(total + 16 * r) * rescale + (e0 + e1), total + 16 * r)
+                        maximum[r] = newMax
+                        storeProbabilities(e0, e1, row, mask: dropout == nil ? nil : strip + r * t + c0)
+                        if rescale != 1 { scaleRow(outputTile + r * headDim, count: headDim, by: rescale) }
+                    }
+                    multiply(width: headDim, rows: rows, depth: keys, a: scores, aRow: tile, aDepth: 1, b: v + c0 * ld, ldb: ld,
+                             c: outputTile, ldc: headDim, accumulate: true)
+                }
+            }
+
+            if !bounded() { online() }
             for r in 0..<rows {
                 let rowTotal = Vector.sum16(load16(total + 16 * r))
                 let inverse = 1 / rowTotal, o = outputTile + r * headDim, y = output + (r0 + r) * outputStride
@@ -118,6 +164,28 @@ enum FlashAttention {
             }
         }
         return generator
+    }
+
+    /// How far (in the exponent) a row's bound may lie above its largest score: the largest
+    /// term is then ≥ e^−60 ≈ 10⁻²⁶, and the sum keeps every term the exact shift would keep
+    /// down to fp32's resolution (terms below 10⁻⁸ of the largest do not change a float sum).
+    static let boundSlack: Float = 60
+
+    /// Unnormalised probabilities e0, e1 (a row's 32 keys) into `row`, times the dropout mask.
+    @inline(__always) static func storeProbabilities(_ e0: SIMD16<Float>, _ e1: SIMD16<Float>, _ row: UnsafeMutablePointer<Float>,
+                                                     mask: UnsafePointer<Float>?) {
+        if let mask {
+            store16(e0 * load16(mask), row); store16(e1 * load16(mask + 16), row + 16)
+        } else {
+            store16(e0, row); store16(e1, row + 16)
+        }
+    }
+
+    /// |x| over `count` floats (a multiple of 16), as a fixed 16-lane tree.
+    @inline(__always) static func norm(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD16<Float>()
+        for c in stride(from: 0, to: count, by: 16) { let v = load16(x + c); lanes = fma16(v, v, lanes) }
+        return Vector.sum16(lanes).squareRoot()
     }
 
     // MARK: backward
@@ -136,9 +204,7 @@ enum FlashAttention {
         let scale = 1 / Float(headDim).squareRoot()
         let keysT = workspace, valuesT = keysT + headDim * t
         let dQ = valuesT + headDim * t, dK = dQ + t * headDim, dV = dK + t * headDim
-        let queryTile = dV + t * headDim, dOutputTile = queryTile + tile * headDim
-        let probabilities = dOutputTile + tile * headDim + tile * headDim, dScores = probabilities + tile * tile
-        let transposed = dScores + tile * tile, dropped = transposed + tile * tile
+        let probabilities = dV + t * headDim, dScores = probabilities + tile * tile, dropped = dScores + tile * tile
         let strip = dropped + tile * tile, delta = strip + tile * t
         transpose(k, rows: time, columns: headDim, ld: ld, into: keysT, ldOut: t)
         transpose(v, rows: time, columns: headDim, ld: ld, into: valuesT, ldOut: t)
@@ -153,26 +219,20 @@ enum FlashAttention {
         var generator = dropout?.generator
         for r0 in stride(from: 0, to: time, by: tile) {
             let rows = min(tile, time - r0)
-            loadTile(q + r0 * ld, rows: rows, columns: headDim, ld: ld, scale: scale, into: queryTile)
-            loadTile(dOutput + r0 * outputStride, rows: rows, columns: headDim, ld: outputStride, scale: 1, into: dOutputTile)
+            let queries = q + r0 * ld, dOutputs = dOutput + r0 * outputStride
             if let p = dropout?.probability, generator != nil { drawStrip(&generator!, rows: r0..<(r0 + rows), time: time, causal: causal, p: p, into: strip, ld: t) }
             let keyEnd = causal ? r0 + rows : time
             for c0 in stride(from: 0, to: keyEnd, by: tile) {
                 let keys = min(tile, time - c0)
-                // S = (scale · Q tile) · Kᵀ tile and dP = dO tile · Vᵀ tile  (32, 32)
-                multiply32(rows: tile, depth: headDim, a: queryTile, lda: headDim, b: keysT + c0, ldb: t,
-                         c: probabilities, ldc: tile, accumulate: false)
-                multiply32(rows: tile, depth: headDim, a: dOutputTile, lda: headDim, b: valuesT + c0, ldb: t,
-                         c: dScores, ldc: tile, accumulate: false)
-                for r in 0..<tile {
+                // S = Q tile · Kᵀ tile (scaled as read) and dP = dO tile · Vᵀ tile  (rows, 32)
+                multiply32(rows: rows, depth: headDim, a: queries, aRow: ld, aDepth: 1, b: keysT + c0, ldb: t,
+                           c: probabilities, ldc: tile, accumulate: false)
+                multiply32(rows: rows, depth: headDim, a: dOutputs, aRow: outputStride, aDepth: 1, b: valuesT + c0, ldb: t,
+                           c: dScores, ldc: tile, accumulate: false)
+                for r in 0..<rows {
                     let row = probabilities + r * tile, dRow = dScores + r * tile, dropRow = dropped + r * tile
-                    guard r < rows else {
-                        row.update(repeating: 0, count: tile); dRow.update(repeating: 0, count: tile)
-                        dropRow.update(repeating: 0, count: tile)
-                        continue
-                    }
                     let valid = causal ? min(r0 + r - c0 + 1, keys) : keys
-                    let s = maskedRow(row, valid: valid)
+                    let s = maskedRow(row, scale: scale, valid: valid)
                     let shift = SIMD16<Float>(repeating: logSumExp[r0 + r])
                     let p0 = Vector.exp16(s.values.0 - shift).replacing(with: 0, where: s.masked.0)
                     let p1 = Vector.exp16(s.values.1 - shift).replacing(with: 0, where: s.masked.1)
@@ -188,20 +248,19 @@ enum FlashAttention {
                     let rowDelta = SIMD16<Float>(repeating: delta[r0 + r])
                     store16(p0 * (d0 - rowDelta), dRow); store16(p1 * (d1 - rowDelta), dRow + 16)
                 }
-                // dV tile += P'ᵀ · dO tile, dQ tile += dS · K tile, dK tile += dSᵀ · (scale · Q tile)
-                transposeTile(dropped, into: transposed)
-                multiply(width: headDim, rows: keys, depth: tile, a: transposed, lda: tile, b: dOutputTile, ldb: headDim,
+                // dV tile += P'ᵀ · dO tile, dQ tile += dS · K tile, dK tile += dSᵀ · Q tile (the
+                // transposed operands read with swapped strides; dQ and dK scaled by 1/√D at the end)
+                multiply(width: headDim, rows: keys, depth: rows, a: dropped, aRow: 1, aDepth: tile, b: dOutputs, ldb: outputStride,
                          c: dV + c0 * headDim, ldc: headDim, accumulate: true)
-                multiply(width: headDim, rows: rows, depth: keys, a: dScores, lda: tile, b: k + c0 * ld, ldb: ld,
+                multiply(width: headDim, rows: rows, depth: keys, a: dScores, aRow: tile, aDepth: 1, b: k + c0 * ld, ldb: ld,
                          c: dQ + r0 * headDim, ldc: headDim, accumulate: true)
-                transposeTile(dScores, into: transposed)
-                multiply(width: headDim, rows: keys, depth: tile, a: transposed, lda: tile, b: queryTile, ldb: headDim,
+                multiply(width: headDim, rows: keys, depth: rows, a: dScores, aRow: 1, aDepth: tile, b: queries, ldb: ld,
                          c: dK + c0 * headDim, ldc: headDim, accumulate: true)
             }
         }
         if let dv { writeRows(dV, columns: headDim, rows: time, scale: 1, into: dv, ld: ld, overwrite: overwrite.v) }
         if let dq { writeRows(dQ, columns: headDim, rows: time, scale: scale, into: dq, ld: ld, overwrite: overwrite.q) }
-        if let dk { writeRows(dK, columns: headDim, rows: time, scale: 1, into: dk, ld: ld, overwrite: overwrite.k) }
+        if let dk { writeRows(dK, columns: headDim, rows: time, scale: scale, into: dk, ld: ld, overwrite: overwrite.k) }
     }
 
     // MARK: tiles
@@ -219,24 +278,25 @@ enum FlashAttention {
     }
 
     /// C (rows, width) = or += A (rows, depth) · B (depth, width) for width 32 or 64.
-    @inline(__always) static func multiply(width: Int, rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int,
+    @inline(__always) static func multiply(width: Int, rows: Int, depth: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
                                            b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                            accumulate: Bool) {
         if width == 32 {
-            multiply32(rows: rows, depth: depth, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            multiply32(rows: rows, depth: depth, a: a, aRow: aRow, aDepth: aDepth, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         } else {
-            multiply64(rows: rows, depth: depth, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            multiply64(rows: rows, depth: depth, a: a, aRow: aRow, aDepth: aDepth, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         }
     }
 
     /// C (rows, 32) = or += A (rows, depth) · B (depth, 32): four rows at a time, each row's
     /// accumulator two 16-lane vectors (8 chains, enough to hide the FMA latency on two ports),
-    /// A's entries broadcast against B's rows. A, B, C are `lda`, `ldb`, `ldc` floats per row.
-    static func multiply32(rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int,
+    /// A's entries broadcast against B's rows. A's entry (r, p) is at a[r·aRow + p·aDepth] (so Aᵀ
+    /// is read in place by swapping the strides); B and C are `ldb`, `ldc` floats per row.
+    static func multiply32(rows: Int, depth: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
                            b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         var r = 0
         while r + 4 <= rows {
-            let a0 = a + r * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
+            let a0 = a + r * aRow, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow
             let c0 = c + r * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc
             var x00 = SIMD16<Float>(), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00
             if accumulate {
@@ -246,8 +306,9 @@ enum FlashAttention {
             for p in 0..<depth {
                 let bp = b + p * ldb
                 let b0 = load16(bp), b1 = load16(bp + 16)
-                let s0 = SIMD16<Float>(repeating: a0[p]), s1 = SIMD16<Float>(repeating: a1[p])
-                let s2 = SIMD16<Float>(repeating: a2[p]), s3 = SIMD16<Float>(repeating: a3[p])
+                let ap = p * aDepth
+                let s0 = SIMD16<Float>(repeating: a0[ap]), s1 = SIMD16<Float>(repeating: a1[ap])
+                let s2 = SIMD16<Float>(repeating: a2[ap]), s3 = SIMD16<Float>(repeating: a3[ap])
                 x00 = fma16(s0, b0, x00); x01 = fma16(s0, b1, x01)
                 x10 = fma16(s1, b0, x10); x11 = fma16(s1, b1, x11)
                 x20 = fma16(s2, b0, x20); x21 = fma16(s2, b1, x21)
@@ -258,10 +319,10 @@ enum FlashAttention {
             r += 4
         }
         while r < rows {
-            let ar = a + r * lda, cr = c + r * ldc
+            let ar = a + r * aRow, cr = c + r * ldc
             var x0 = accumulate ? load16(cr) : SIMD16<Float>(), x1 = accumulate ? load16(cr + 16) : SIMD16<Float>()
             for p in 0..<depth {
-                let s = SIMD16<Float>(repeating: ar[p]), bp = b + p * ldb
+                let s = SIMD16<Float>(repeating: ar[p * aDepth]), bp = b + p * ldb
                 x0 = fma16(s, load16(bp), x0); x1 = fma16(s, load16(bp + 16), x1)
             }
             store16(x0, cr); store16(x1, cr + 16)
@@ -271,11 +332,11 @@ enum FlashAttention {
 
     /// C (rows, 64) = or += A (rows, depth) · B (depth, 64): as `multiply32`, four 16-lane
     /// vectors per row (16 chains).
-    static func multiply64(rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int,
+    static func multiply64(rows: Int, depth: Int, a: UnsafePointer<Float>, aRow: Int, aDepth: Int,
                            b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         var r = 0
         while r + 4 <= rows {
-            let a0 = a + r * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
+            let a0 = a + r * aRow, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow
             let c0 = c + r * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc
             var x00 = SIMD16<Float>(), x01 = x00, x02 = x00, x03 = x00, x10 = x00, x11 = x00, x12 = x00, x13 = x00
             var x20 = x00, x21 = x00, x22 = x00, x23 = x00, x30 = x00, x31 = x00, x32 = x00, x33 = x00
@@ -288,8 +349,9 @@ enum FlashAttention {
             for p in 0..<depth {
                 let bp = b + p * ldb
                 let b0 = load16(bp), b1 = load16(bp + 16), b2 = load16(bp + 32), b3 = load16(bp + 48)
-                let s0 = SIMD16<Float>(repeating: a0[p]), s1 = SIMD16<Float>(repeating: a1[p])
-                let s2 = SIMD16<Float>(repeating: a2[p]), s3 = SIMD16<Float>(repeating: a3[p])
+                let ap = p * aDepth
+                let s0 = SIMD16<Float>(repeating: a0[ap]), s1 = SIMD16<Float>(repeating: a1[ap])
+                let s2 = SIMD16<Float>(repeating: a2[ap]), s3 = SIMD16<Float>(repeating: a3[ap])
                 x00 = fma16(s0, b0, x00); x01 = fma16(s0, b1, x01); x02 = fma16(s0, b2, x02); x03 = fma16(s0, b3, x03)
                 x10 = fma16(s1, b0, x10); x11 = fma16(s1, b1, x11); x12 = fma16(s1, b2, x12); x13 = fma16(s1, b3, x13)
                 x20 = fma16(s2, b0, x20); x21 = fma16(s2, b1, x21); x22 = fma16(s2, b2, x22); x23 = fma16(s2, b3, x23)
@@ -302,11 +364,11 @@ enum FlashAttention {
             r += 4
         }
         while r < rows {
-            let ar = a + r * lda, cr = c + r * ldc
+            let ar = a + r * aRow, cr = c + r * ldc
             for half in stride(from: 0, to: 64, by: 32) {
                 var x0 = accumulate ? load16(cr + half) : SIMD16<Float>(), x1 = accumulate ? load16(cr + half + 16) : SIMD16<Float>()
                 for p in 0..<depth {
-                    let s = SIMD16<Float>(repeating: ar[p]), bp = b + p * ldb + half
+                    let s = SIMD16<Float>(repeating: ar[p * aDepth]), bp = b + p * ldb + half
                     x0 = fma16(s, load16(bp), x0); x1 = fma16(s, load16(bp + 16), x1)
                 }
                 store16(x0, cr + half); store16(x1, cr + half + 16)
@@ -315,16 +377,16 @@ enum FlashAttention {
         }
     }
 
-    /// A 32-float score row as two vectors, lanes from `valid` on masked (keys after the query,
+    /// A 32-float score row times `scale` as two vectors, lanes from `valid` on masked (keys after the query,
     /// and keys past T whose columns hold padding) and set to −∞ for the maximum; the exp of a
     /// masked lane is replaced by 0 (the polynomial exp is not defined at −∞).
-    @inline(__always) static func maskedRow(_ row: UnsafePointer<Float>, valid: Int)
+    @inline(__always) static func maskedRow(_ row: UnsafePointer<Float>, scale: Float, valid: Int)
         -> (values: (SIMD16<Float>, SIMD16<Float>), masked: (SIMDMask<SIMD16<Int32>>, SIMDMask<SIMD16<Int32>>)) {
         let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         let limit = SIMD16<Int32>(repeating: Int32(truncatingIfNeeded: valid))
         let masked = (lanes .>= limit, lanes &+ 16 .>= limit)
-        return ((load16(row).replacing(with: -.infinity, where: masked.0),
-                 load16(row + 16).replacing(with: -.infinity, where: masked.1)), masked)
+        return (((load16(row) * scale).replacing(with: -.infinity, where: masked.0),
+                 (load16(row + 16) * scale).replacing(with: -.infinity, where: masked.1)), masked)
     }
 
     /// Rows r of the strip (32, T'), for query rows `rows`, get the dropout mask of keys 0..<length
@@ -347,18 +409,6 @@ enum FlashAttention {
             for r in 0..<rows { o[r] = x[r * ld + c] }
             (o + rows).update(repeating: 0, count: ldOut - rows)
         }
-    }
-
-    /// A 32 × 32 tile transposed.
-    @inline(__always) static func transposeTile(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<tile { for c in 0..<tile { out[c * tile + r] = x[r * tile + c] } }
-    }
-
-    /// `rows` rows of X (rows `ld` apart) times `scale` into a (32, columns) tile, zero rows after.
-    @inline(__always) static func loadTile(_ x: UnsafePointer<Float>, rows: Int, columns: Int, ld: Int, scale: Float,
-                                           into tileBuffer: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows { for c in 0..<columns { tileBuffer[r * columns + c] = x[r * ld + c] * scale } }
-        if rows < tile { (tileBuffer + rows * columns).update(repeating: 0, count: (tile - rows) * columns) }
     }
 
     /// Local rows (rows, columns) times `scale` into X (rows `ld` apart), written or added.

@@ -6,20 +6,10 @@ struct LaneGenerator {
     typealias Lanes = SIMD8<UInt32>
     private var s0: Lanes, s1: Lanes, s2: Lanes, s3: Lanes
 
-    /// Consumes 16 draws of `rng` (two 32-bit state words per draw).
-    init(rng: inout RNG) {
-        func lanes(_ rng: inout RNG) -> Lanes {
-            var v = Lanes()
-            for lane in stride(from: 0, to: 8, by: 2) {
-                let bits = rng.next()
-                v[lane] = UInt32(truncatingIfNeeded: bits)
-                v[lane + 1] = UInt32(truncatingIfNeeded: bits >> 32)
-            }
-            return v
-        }
-        s0 = lanes(&rng); s1 = lanes(&rng); s2 = lanes(&rng); s3 = lanes(&rng)
+    /// The four state words of every lane (seeded from the run's `RNG` by `init(rng:)`).
+    init(s0: Lanes, s1: Lanes, s2: Lanes, s3: Lanes) {
+        self.s0 = s0; self.s1 = s1; self.s2 = s2; self.s3 = s3
     }
-
 
     /// The next 8 uniform 32-bit words. Multiplies by 5 and 9 are written as shifts and adds,
     /// which the x86-64 baseline has for 32-bit lanes (it lacks a 32-bit lane multiply).
