@@ -7,7 +7,7 @@ import TensorCoreAVX512
 /// Which compiled form of the tensor core's own kernels runs, chosen once at start-up from CPUID.
 ///
 /// One binary carries two forms of the flash attention (the kernel that does most of the own
-/// kernels' arithmetic): this module's, compiled for `LMSWEEP_TARGET_CPU` (AVX2 + FMA by
+/// kernels' arithmetic) and of LayerNorm: this module's, compiled for `LMSWEEP_TARGET_CPU` (AVX2 + FMA by
 /// default), and `TensorCoreAVX512`'s, the same sources compiled for AVX-512. The wider form runs
 /// where the CPU and OS support AVX-512 F/DQ/BW/VL; `LMSWEEP_KERNEL_FORM=avx2` at run time keeps
 /// the narrower one. The two forms do the same lane arithmetic (FMA for FMA, a fixed 16-lane
@@ -85,5 +85,37 @@ enum FlashAttentionForms {
         #else
         return FlashAttention.workspaceCount(time: time, headDim: headDim)
         #endif
+    }
+}
+
+/// LayerNorm of the chosen form (16 lanes in both; one zmm register per vector in the AVX-512 form).
+enum NormalizationForms {
+    static func layerNormForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                 bias: UnsafePointer<Float>, rows: Int, columns: Int, eps: Float, y: UnsafeMutablePointer<Float>,
+                                 mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+                                 form: KernelForm = KernelForm.current) {
+        #if arch(x86_64)
+        if form == .avx512 {
+            return AVX512Form.layerNormForward(x, weight: weight, bias: bias, rows: rows, columns: columns, eps: eps, y: y,
+                                               mean: mean, rstd: rstd)
+        }
+        #endif
+        Normalization.layerNormForward(x, weight: weight, bias: bias, rows: rows, columns: columns, eps: eps, y: y,
+                                       mean: mean, rstd: rstd)
+    }
+
+    static func layerNormBackward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                  mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                  rows: Int, columns: Int, dx: UnsafeMutablePointer<Float>?, overwriteInput: Bool = false,
+                                  dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
+                                  form: KernelForm = KernelForm.current) {
+        #if arch(x86_64)
+        if form == .avx512 {
+            return AVX512Form.layerNormBackward(x, weight: weight, mean: mean, rstd: rstd, dy: dy, rows: rows, columns: columns,
+                                                dx: dx, overwriteInput: overwriteInput, dweight: dweight, dbias: dbias)
+        }
+        #endif
+        Normalization.layerNormBackward(x, weight: weight, mean: mean, rstd: rstd, dy: dy, rows: rows, columns: columns,
+                                        dx: dx, overwriteInput: overwriteInput, dweight: dweight, dbias: dbias)
     }
 }

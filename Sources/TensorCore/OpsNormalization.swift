@@ -11,8 +11,8 @@ extension Graph {
         let out = output(shape: shape, withGrad: withGrad)
         let mean = scratch(rows), rstd = scratch(rows)
         let px = values[x.index], pw = values[weight.index]
-        Normalization.layerNormForward(px, weight: pw, bias: values[bias.index], rows: rows, columns: columns,
-                                       eps: eps, y: values[out.index], mean: mean, rstd: rstd)
+        NormalizationForms.layerNormForward(px, weight: pw, bias: values[bias.index], rows: rows, columns: columns,
+                                            eps: eps, y: values[out.index], mean: mean, rstd: rstd)
         flops.add(FlopConvention.layerNormForward * Double(rows * columns), .forward)
         if withGrad {
             let dx = grads[x.index], dw = grads[weight.index], db = grads[bias.index], dy = grads[out.index]!
@@ -21,8 +21,8 @@ extension Graph {
                 self.zeroIfUnwritten(weight)
                 self.zeroIfUnwritten(bias)
                 let overwrite = dx != nil && self.claimUnwrittenGradient(x)
-                Normalization.layerNormBackward(px, weight: pw, mean: mean, rstd: rstd, dy: dy, rows: rows,
-                                                columns: columns, dx: dx, overwriteInput: overwrite, dweight: dw, dbias: db)
+                NormalizationForms.layerNormBackward(px, weight: pw, mean: mean, rstd: rstd, dy: dy, rows: rows,
+                                                     columns: columns, dx: dx, overwriteInput: overwrite, dweight: dw, dbias: db)
                 flops.add(FlopConvention.layerNormBackward * Double(rows * columns), .backward)
             }
         }

@@ -1,4 +1,4 @@
-/// The AVX-512 form of the tensor core's flash attention: the same kernel sources as TensorCore's
+/// The AVX-512 form of the tensor core's flash attention and LayerNorm: the same kernel sources as TensorCore's
 /// own (this folder's other files are links to them), compiled with `-target-cpu skylake-avx512`,
 /// so every 16-lane vector is one zmm register. TensorCore calls in here only when the CPU has
 /// AVX-512 (`TensorCore.kernelForm`); the lane arithmetic is the same in both forms (FMA for
@@ -36,5 +36,20 @@ public enum AVX512Form {
     /// Floats of workspace per slice (as TensorCore's form).
     public static func flashAttentionWorkspace(time: Int, headDim: Int) -> Int {
         FlashAttention.workspaceCount(time: time, headDim: headDim)
+    }
+
+    public static func layerNormForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                        rows: Int, columns: Int, eps: Float, y: UnsafeMutablePointer<Float>,
+                                        mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
+        Normalization.layerNormForward(x, weight: weight, bias: bias, rows: rows, columns: columns, eps: eps, y: y,
+                                       mean: mean, rstd: rstd)
+    }
+
+    public static func layerNormBackward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                         mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                         rows: Int, columns: Int, dx: UnsafeMutablePointer<Float>?, overwriteInput: Bool,
+                                         dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?) {
+        Normalization.layerNormBackward(x, weight: weight, mean: mean, rstd: rstd, dy: dy, rows: rows, columns: columns,
+                                        dx: dx, overwriteInput: overwriteInput, dweight: dweight, dbias: dbias)
     }
 }

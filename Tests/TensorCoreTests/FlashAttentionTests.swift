@@ -265,6 +265,27 @@ final class KernelFormTests: XCTestCase {
         }
     }
 
+    /// LayerNorm forward and backward (16 lanes, fixed trees) give the same bits in both forms,
+    /// with a scalar tail (C = 40) and without (C = 128).
+    func testLayerNormFormsGiveTheSameBits() throws {
+        guard lmsweep_cpu_has_avx512() != 0 else { throw XCTSkip("this CPU has no AVX-512: only the AVX2 form can run") }
+        for columns in [40, 128] {
+            let rows = 7, count = rows * columns
+            let x = FlashAttentionTests.gaussians(count, seed: 1), dy = FlashAttentionTests.gaussians(count, seed: 2)
+            let w = FlashAttentionTests.gaussians(columns, seed: 3), b = FlashAttentionTests.gaussians(columns, seed: 4)
+            func run(_ form: KernelForm) -> [Float] {
+                var y = [Float](repeating: 0, count: count), mean = [Float](repeating: 0, count: rows), rstd = mean
+                var dx = [Float](repeating: 0.5, count: count), dw = [Float](repeating: 0, count: columns), db = dw
+                NormalizationForms.layerNormForward(x, weight: w, bias: b, rows: rows, columns: columns, eps: 1e-5, y: &y,
+                                                    mean: &mean, rstd: &rstd, form: form)
+                NormalizationForms.layerNormBackward(x, weight: w, mean: mean, rstd: rstd, dy: dy, rows: rows, columns: columns,
+                                                     dx: &dx, dweight: &dw, dbias: &db, form: form)
+                return y + mean + rstd + dx + dw + db
+            }
+            XCTAssertEqual(run(.avx512).map(\.bitPattern), run(.avx2).map(\.bitPattern), "C \(columns)")
+        }
+    }
+
     func testFormIsChosenFromTheCPUAndTheEnvironmentCanKeepAVX2() {
         // The tensor core compiled for AVX2 (the default) has both forms; without (baseline) neither.
         if TensorCore.compiledISA == "avx2+fma" || TensorCore.compiledISA == "avx512" {

@@ -3,32 +3,33 @@ import Foundation
 /// LayerNorm and softmax row kernels (llm.c's layernorm_forward/backward, softmax over the last dim).
 enum Normalization {
     /// y = (x − mean) · rstd · w + b per row of C; saves mean and rstd (1/√(var + eps), biased
-    /// variance as PyTorch) for the backward pass.
+    /// variance as PyTorch) for the backward pass. 16 lanes at a time (one zmm register in the
+    /// AVX-512 form, two ymm in the AVX2 form), sums as a fixed 16-lane tree: the same bits in both.
     static func layerNormForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                  rows: Int, columns: Int, eps: Float, y: UnsafeMutablePointer<Float>,
                                  mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
         let inverseColumns = 1 / Float(columns)
-        let vectorEnd = columns & ~(Vector.width - 1)
+        let vectorEnd = columns & ~15
         for r in 0..<rows {
             let xr = x + r * columns, yr = y + r * columns
-            var lanes = Vector8(repeating: 0)
+            var lanes = SIMD16<Float>()
             var c = 0
-            while c < vectorEnd { lanes += Vector.load(xr + c); c += Vector.width }
-            var sum = Vector.sum(lanes)
+            while c < vectorEnd { lanes += load16(xr + c); c += 16 }
+            var sum = Vector.sum16(lanes)
             while c < columns { sum += xr[c]; c += 1 }
             let mu = sum * inverseColumns
-            let muLanes = Vector8(repeating: mu)
-            lanes = Vector8(repeating: 0)
+            let muLanes = SIMD16<Float>(repeating: mu)
+            lanes = SIMD16<Float>()
             c = 0
-            while c < vectorEnd { let d = Vector.load(xr + c) - muLanes; lanes += d * d; c += Vector.width }
-            var squares = Vector.sum(lanes)
+            while c < vectorEnd { let d = load16(xr + c) - muLanes; lanes += d * d; c += 16 }
+            var squares = Vector.sum16(lanes)
             while c < columns { let d = xr[c] - mu; squares += d * d; c += 1 }
             let s = 1 / (squares * inverseColumns + eps).squareRoot()
-            let sLanes = Vector8(repeating: s)
+            let sLanes = SIMD16<Float>(repeating: s)
             c = 0
             while c < vectorEnd {
-                Vector.store((Vector.load(xr + c) - muLanes) * sLanes * Vector.load(weight + c) + Vector.load(bias + c), yr + c)
-                c += Vector.width
+                store16((load16(xr + c) - muLanes) * sLanes * load16(weight + c) + load16(bias + c), yr + c)
+                c += 16
             }
             while c < columns { yr[c] = (xr[c] - mu) * s * weight[c] + bias[c]; c += 1 }
             mean[r] = mu
@@ -36,27 +37,28 @@ enum Normalization {
         }
     }
 
-    /// Accumulates dx, dweight, dbias (any may be nil) from dy with the saved statistics.
+    /// Accumulates dx, dweight, dbias (any may be nil) from dy with the saved statistics; 16
+    /// lanes and fixed trees as the forward.
     static func layerNormBackward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                   mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                   rows: Int, columns: Int, dx: UnsafeMutablePointer<Float>?, overwriteInput: Bool = false,
                                   dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?) {
         let inverseColumns = 1 / Float(columns)
-        let vectorEnd = columns & ~(Vector.width - 1)
+        let vectorEnd = columns & ~15
         for r in 0..<rows {
             let xr = x + r * columns, dyr = dy + r * columns
             let mu = mean[r], s = rstd[r]
-            let muLanes = Vector8(repeating: mu), sLanes = Vector8(repeating: s)
-            var meanLanes = Vector8(repeating: 0), normMeanLanes = Vector8(repeating: 0)
+            let muLanes = SIMD16<Float>(repeating: mu), sLanes = SIMD16<Float>(repeating: s)
+            var meanLanes = SIMD16<Float>(), normMeanLanes = SIMD16<Float>()
             var c = 0
             while c < vectorEnd {
-                let normalized = (Vector.load(xr + c) - muLanes) * sLanes
-                let dnorm = Vector.load(weight + c) * Vector.load(dyr + c)
+                let normalized = (load16(xr + c) - muLanes) * sLanes
+                let dnorm = load16(weight + c) * load16(dyr + c)
                 meanLanes += dnorm
                 normMeanLanes += dnorm * normalized
-                c += Vector.width
+                c += 16
             }
-            var dnormMean = Vector.sum(meanLanes), dnormNormMean = Vector.sum(normMeanLanes)
+            var dnormMean = Vector.sum16(meanLanes), dnormNormMean = Vector.sum16(normMeanLanes)
             while c < columns {
                 let normalized = (xr[c] - mu) * s
                 let dnorm = weight[c] * dyr[c]
@@ -68,13 +70,13 @@ enum Normalization {
             dnormNormMean *= inverseColumns
             if let dx {
                 let dxr = dx + r * columns
-                let meanTerm = Vector8(repeating: dnormMean), normTerm = Vector8(repeating: dnormNormMean)
+                let meanTerm = SIMD16<Float>(repeating: dnormMean), normTerm = SIMD16<Float>(repeating: dnormNormMean)
                 c = 0
                 while c < vectorEnd {
-                    let normalized = (Vector.load(xr + c) - muLanes) * sLanes
-                    let contribution = (Vector.load(weight + c) * Vector.load(dyr + c) - meanTerm - normalized * normTerm) * sLanes
-                    Vector.store(overwriteInput ? contribution : Vector.load(dxr + c) + contribution, dxr + c)
-                    c += Vector.width
+                    let normalized = (load16(xr + c) - muLanes) * sLanes
+                    let contribution = (load16(weight + c) * load16(dyr + c) - meanTerm - normalized * normTerm) * sLanes
+                    store16(overwriteInput ? contribution : load16(dxr + c) + contribution, dxr + c)
+                    c += 16
                 }
                 while c < columns {
                     let normalized = (xr[c] - mu) * s
@@ -86,14 +88,22 @@ enum Normalization {
             if let dweight {
                 c = 0
                 while c < vectorEnd {
-                    let normalized = (Vector.load(xr + c) - muLanes) * sLanes
-                    Vector.store(Vector.load(dweight + c) + Vector.load(dyr + c) * normalized, dweight + c)
-                    c += Vector.width
+                    let normalized = (load16(xr + c) - muLanes) * sLanes
+                    store16(load16(dweight + c) + load16(dyr + c) * normalized, dweight + c)
+                    c += 16
                 }
                 while c < columns { dweight[c] += dyr[c] * (xr[c] - mu) * s; c += 1 }
             }
             if let dbias { Elementwise.accumulate(dyr, into: dbias, count: columns) }
         }
+    }
+
+    @inline(__always) static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always) static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
 
     /// Softmax of one row in place over its first `length` entries: 8 lanes at a time, a scalar tail.
