@@ -23,8 +23,10 @@ public struct Ceiling: Sendable {
         return Measure.fixed(100 * gflops / peak, 1) + "%"
     }
 
-    /// Best GFLOP/s of the chains over `rounds` timed runs of `iterations` rounds each.
-    static func chainsGflops(flopsPerIteration: Double, iterations: Int = 4_000_000, rounds: Int = 5,
+    /// Best GFLOP/s of the chains over `rounds` timed runs of `iterations` rounds each (≈ 3 ms
+    /// each on a 200 GFLOP/s core: many short runs, so one of them finds the core undisturbed
+    /// on a shared machine, as the minimum-time figures of the ops they are compared with do).
+    static func chainsGflops(flopsPerIteration: Double, iterations: Int = 1_000_000, rounds: Int = 30,
                              _ chains: (Int) -> Float) -> Double? {
         guard !chains(1).isNaN else { return nil }
         var best = Double.infinity
