@@ -168,15 +168,15 @@ public struct TrainingCheckpoint: Equatable {
 
 /// How one run checkpoints: the checkpoint to resume from, where new ones go, and a stop
 /// request another thread may raise (SIGTERM). The interval is the run's `checkpoint_every`.
-public struct Checkpointing: Sendable {
+public struct Checkpointing {
     /// Bytes of a checkpoint of this run (``TrainingCheckpoint/encoded()``), or nil to start fresh.
     public var resumeFrom: Data?
     /// Receives every checkpoint the run takes. It must not block for long: the run waits.
-    public var save: @Sendable (TrainingCheckpoint) -> Void
+    public var save: (TrainingCheckpoint) -> Void
     /// Raised: the run checkpoints at its next step boundary and stops, interrupted.
     public var stop: StopRequest
 
-    public init(resumeFrom: Data? = nil, stop: StopRequest = StopRequest(), save: @escaping @Sendable (TrainingCheckpoint) -> Void) {
+    public init(resumeFrom: Data? = nil, stop: StopRequest = StopRequest(), save: @escaping (TrainingCheckpoint) -> Void) {
         self.resumeFrom = resumeFrom
         self.save = save
         self.stop = stop
