@@ -129,8 +129,17 @@ extension TrainCommand {
         let id = config.id
         InterruptSignals.install(who: "lmsweep train")
         var saveError: String? = nil
+        let verbose = verbosity.verbose
         let checkpointing = Checkpointing(resumeFrom: checkpoints.read(id), stop: InterruptSignals.request) { checkpoint in
-            do { try checkpoints.write(checkpoint.encoded(), for: id) } catch {
+            do {
+                let started = Date()
+                let bytes = checkpoint.encoded()
+                try checkpoints.write(bytes, for: id)
+                if verbose {
+                    StandardError.write(String(format: "%@ checkpoint at step %d: %.1f MiB written in %.0f ms", id, checkpoint.step,
+                                               Double(bytes.count) / 1_048_576, Date().timeIntervalSince(started) * 1000))
+                }
+            } catch {
                 saveError = "\(error)"
                 StandardError.write("warning: could not write the checkpoint at step \(checkpoint.step): \(error)")
             }
