@@ -52,6 +52,8 @@ public enum Report {
                 markdown += "![\(plot.title)](\(file))\n\n"
             }
         }
+        // Runs sized to a FLOP budget: the compute-optimal frontier, frontier.json and its figures.
+        written += try FrontierReport.write(records: records, to: directory, markdown: &markdown)
         let reportURL = directory.appendingPathComponent("report.md")
         try markdown.write(to: reportURL, atomically: true, encoding: .utf8)
         return [reportURL] + written
