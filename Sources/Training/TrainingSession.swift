@@ -16,7 +16,9 @@ final class TrainingSession {
     /// Training FLOPs only (forward, backward, optimizer); evaluation counts separately.
     var flops: FlopCounter { stepper.flops }
     private let evaluator: Evaluator
-    private let schedule: LRSchedule
+    private var schedule: LRSchedule
+    /// A run sized to its FLOP budget: its length in steps, known after the first step.
+    private(set) var budgetSteps: Int?
 
     /// Ticked at every step and evaluation batch (a rank's heartbeat reads it).
     let activity: Activity?
@@ -33,9 +35,29 @@ final class TrainingSession {
         stepper = TrainingStep(run: run, vocabularySize: corpus.vocabulary.count)
         model = stepper.model
         evaluator = Evaluator(model: model, objective: run.predictedPositions, activity: activity)
-        schedule = run.schedule == .cosine
-            ? .warmupCosine(peak: Float(run.lr), warmup: run.warmupSteps, total: CostEstimate.plannedSteps(run))
-            : .constant(Float(run.lr))
+        schedule = Self.schedule(run, totalSteps: CostEstimate.plannedSteps(run))
+    }
+
+    /// The run's learning-rate schedule over `totalSteps`; WSD decays over the last 20% of them.
+    static func schedule(_ run: Run, totalSteps: Int) -> LRSchedule {
+        let peak = Float(run.lr)
+        switch run.schedule {
+        case .constant: return .constant(peak)
+        case .cosine: return .warmupCosine(peak: peak, warmup: run.warmupSteps, total: totalSteps)
+        case .wsd: return .warmupStableDecay(peak: peak, warmup: run.warmupSteps, total: totalSteps, decay: max(1, totalSteps / 5))
+        }
+    }
+
+    /// A run sized to its budget learns its length from its first step's exact FLOPs (every
+    /// full step of a run costs the same: the ops and shapes do not change), and its schedule is
+    /// rebuilt to end at that step. The first step's learning rate does not depend on the
+    /// schedule's length, so it is the same either way.
+    private func sizeToBudget(afterFirstStep plannedSteps: inout Int) {
+        guard run.sizeToBudget, let budget = run.flopBudget, budgetSteps == nil, flops.total > 0 else { return }
+        let steps = max(1, Int((budget / flops.total).rounded()))
+        budgetSteps = steps
+        plannedSteps = min(plannedSteps, steps)
+        schedule = Self.schedule(run, totalSteps: plannedSteps)
     }
 
     /// Trains, evaluates and fills every result field of `record`.
@@ -52,7 +74,7 @@ final class TrainingSession {
         var trainingSeconds = 0.0
         var diverged: String? = nil
         var best: (nll: Double, eval: Int, weights: [Float])? = nil
-        let plannedSteps = CostEstimate.plannedSteps(c)
+        var plannedSteps = CostEstimate.plannedSteps(c)
         var epochLossSum = 0.0, epochLossCount = 0
 
         /// A valid evaluation: records it, keeps the best weights, reports progress.
@@ -90,6 +112,7 @@ final class TrainingSession {
                 activity?.tick()
                 trainingSeconds += Date().timeIntervalSince(started)
                 steps += 1; windows += count; tokens += count * targetsPerWindow; windowsLeft -= count
+                if steps == 1 { sizeToBudget(afterFirstStep: &plannedSteps) }
                 guard loss.isFinite else {
                     diverged = "training loss is \(loss) at step \(steps)"
                     break training
@@ -162,6 +185,7 @@ final class TrainingSession {
     func reachedBudget(steps: Int, tokens: Int) -> Bool {
         if let cap = run.maxSteps, steps >= cap { return true }
         if let budget = run.tokenBudget, tokens >= budget { return true }
+        if let target = budgetSteps { return steps >= target }
         if let budget = run.flopBudget, flops.total >= budget { return true }
         return false
     }
