@@ -16,7 +16,7 @@ final class TrainingSession {
     /// Training FLOPs only (forward, backward, optimizer); evaluation counts separately.
     var flops: FlopCounter { stepper.flops }
     private let evaluator: Evaluator
-    private var schedule: LRSchedule
+    private(set) var schedule: LRSchedule
     /// A run sized to its FLOP budget: its length in steps, known after the first step.
     private(set) var budgetSteps: Int?
 
