@@ -53,11 +53,17 @@ public enum FrontierAnalysis {
             familyFields[key] = fields
             members[key, default: []].append(record)
         }
-        let varying = RunField.varyingKeys(Array(familyFields.values)).filter { $0 != "arch" && $0 != "context" }
+        // A family is named by its architecture and context, plus the keys in which families of
+        // one architecture differ (the stride follows the context).
+        let byArch = Dictionary(grouping: familyFields.values) { $0["arch"]?.text ?? "" }
+        let varyingInArch = byArch.mapValues { sets in
+            RunField.varyingKeys(sets).filter { !["arch", "context", "eval_stride"].contains($0) }
+        }
         let archOrder = RunConfig.Architecture.allCases.map(\.rawValue)
         return familyFields.keys.map { key -> FrontierFamily in
             let fields = familyFields[key]!, runs = members[key]!
             let config = runs[0].config
+            let varying = varyingInArch[config.arch.rawValue] ?? []
             let name = (["\(config.arch.rawValue) ctx=\(config.context)"] + varying.compactMap { k in fields[k].map { "\(k)=\($0.text)" } })
                 .joined(separator: " ")
             let byBudget = Dictionary(grouping: runs) { $0.config.flopBudget! }
