@@ -19,7 +19,7 @@ public enum IsoFLOPPlan {
         let rateText = RunConfig.Architecture.allCases.compactMap { arch in rates[arch].map { "\(arch.rawValue) \(ResultsTable.sci($0))" } }
         out += "rates (FLOP/s): " + (rateText.isEmpty ? "\(ResultsTable.sci(cost.flopsPerSecond)) for every architecture (\(cost.flopsPerSecond == CostModel.assumedFlopsPerSecond ? "assumed" : "measured"))"
                                    : rateText.joined(separator: ", ") + " measured; others \(ResultsTable.sci(cost.flopsPerSecond))") + "\n"
-        var totalSeconds = 0.0, fewSteps: [String] = []
+        var totalSeconds = 0.0, fewSteps: [String] = [], capped: [String] = []
         for (index, budget) in design.budgets.enumerated() {
             let budgetJobs = (byBudget[budget] ?? []).filter { $0.run.seed == 0 }.sorted(by: order)
             let all = byBudget[budget] ?? []
@@ -38,6 +38,9 @@ public enum IsoFLOPPlan {
                 let targets = windows * run.targetsPerWindow
                 let train = min(run.maxTrainTokens ?? splits?.train ?? 0, splits?.train ?? .max)
                 let seeds = all.filter { $0.run.config.withSeed(0) == run.config }
+                if CostEstimate.predictedTrainingFLOPs(run, vocabularySize: vocabulary) < 0.99 * budget {
+                    capped.append("\(run.summary) at \(ResultsTable.sci(budget))")
+                }
                 if steps < 100 { fewSteps.append("\(run.summary) at \(ResultsTable.sci(budget)): \(steps) steps") }
                 rows.append(["\(run.architecture.rawValue) ctx=\(run.context)", size(run), "\(n)", String(format: "%.2f", log10(Double(max(1, n)))),
                              "\(steps)", "\(targets)", train > 0 ? String(format: "%.1f", Double(targets) / Double(train)) : "–",
@@ -49,6 +52,10 @@ public enum IsoFLOPPlan {
         if !fewSteps.isEmpty {
             out += "warning: fewer than 100 steps, so the realized FLOPs may miss the budget by more than 0.5%: "
             out += fewSteps.joined(separator: "; ") + "\n"
+        }
+        if !capped.isEmpty {
+            out += "warning: epochs × windows_per_epoch or max_steps stop these runs before their budget (raise them): "
+            out += capped.joined(separator: "; ") + "\n"
         }
         return out
     }

@@ -83,3 +83,34 @@ final class IsoFLOPSpecTests: XCTestCase {
         }
     }
 }
+
+/// `plan`'s isoflop section: per budget, each family's sizes, steps, targets, epochs and the
+/// predicted core-hours that the jobs' own predictions add up to.
+final class IsoFLOPPlanTests: XCTestCase {
+    func testPlanListsEachBudgetsSizesWithEpochsAndCoreHours() throws {
+        let spec = try SweepSpec.parse(text: IsoFLOPSpecTests.spec, file: "iso.yaml")
+        let jobs = try Grid.expand(spec).jobs
+        let cost = CostModel(flopsPerSecond: 1e9)
+        let text = IsoFLOPPlan.text(jobs: jobs, design: try XCTUnwrap(spec.isoflop), finished: [], cost: cost)
+        let lines = text.split(separator: "\n").map(String.init)
+        // 1e11: 16 runs at 2 seeds; the first family row is the smallest MLP rung at context 16.
+        let small = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("budget 1e+11 FLOPs: 16 runs (2 seeds)") })
+        let expectedHours = jobs.filter { $0.config.flopBudget == 1e11 }.reduce(0) { $0 + $1.predictedFLOPs } / 1e9 / 3600
+        XCTAssertTrue(lines[small].hasSuffix(String(format: "%.2f predicted core-hours", expectedHours)), lines[small])
+        let row = lines[small + 2].split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        XCTAssertEqual(Array(row.prefix(4)), ["mlp", "ctx=16", "d=4", "hidden=16"])
+        let job = try XCTUnwrap(jobs.first { $0.config.flopBudget == 1e11 && $0.config.arch == .mlp && $0.config.dModel == 4
+                                             && $0.config.context == 16 && $0.config.seed == 0 })
+        let vocabulary = 65  // Tiny Shakespeare's characters
+        let steps = CostEstimate.predictedSteps(job.run, vocabularySize: vocabulary)
+        XCTAssertEqual(row[4], "\(CostEstimate.parameters(job.run, vocabularySize: vocabulary).nonEmbedding)")
+        XCTAssertEqual(row[6], "\(steps)")
+        // Batches of 64 windows, one target each (`last`), up to the 100 epochs of 50,000 windows.
+        XCTAssertEqual(row[7], "\(min(steps * 64, 100 * 50_000))")
+        XCTAssertTrue(text.contains("warning: epochs × windows_per_epoch or max_steps stop these runs before their budget"), text)
+        XCTAssertTrue(text.contains("mlp ctx=16 hidden=16 d=4 seed=0 at 1e+11"), text)
+        XCTAssertTrue(text.contains("budget 1e+12 FLOPs: 8 runs (1 seeds)"), text)
+        XCTAssertTrue(text.contains(String(format: "isoflop total: 24 runs, %.2f predicted core-hours",
+                                           jobs.reduce(0) { $0 + $1.predictedFLOPs } / 1e9 / 3600)), text)
+    }
+}
