@@ -46,13 +46,13 @@ enum FrontierFigures {
         }
     }
 
-    /// L_opt (or N_opt) against C, log–log: each family's trusted optima with their 90%
+    /// L_opt (linear axis: losses span a fraction of a decade) or N_opt (log) against C: each family's trusted optima with their 90%
     /// intervals as bars, its fitted law as a line, and (for L_opt) the crossovers as
     /// vertical dashed lines.
     static func optimumVersusCompute(_ f: DatasetFrontier, loss: Bool) -> SVGPlot {
         var plot = SVGPlot(title: "\(f.dataset): \(loss ? "L_opt" : "N_opt") against compute (90% intervals)",
                            xLabel: "C, exact training FLOPs", yLabel: loss ? "L_opt (test NLL)" : "N_opt (\(f.parameterCount))",
-                           xScale: .log10, yScale: .log10)
+                           xScale: .log10, yScale: loss ? .linear : .log10)
         for (index, family) in f.families.enumerated() {
             let trusted = family.budgets.filter { $0.trusted && $0.fit != nil }
             let points = trusted.map { SVGPlot.Point(x: $0.budget, y: loss ? $0.fit!.lOpt : $0.fit!.nOpt) }
