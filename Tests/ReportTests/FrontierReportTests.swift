@@ -11,7 +11,7 @@ import XCTest
 final class FrontierReportTests: XCTestCase {
     /// Records of an iso-FLOP sweep drawn from the known law of ``FrontierFitTests``: a
     /// transformer and an MLP at three budgets, five sizes, two seeds, one run failed.
-    private func records() -> [RunRecord] {
+    func records() -> [RunRecord] {
         let law = FrontierFitTests.Law()
         var out: [RunRecord] = []
         for (archIndex, arch) in [RunConfig.Architecture.mlp, .transformer].enumerated() {
@@ -92,5 +92,19 @@ final class FrontierReportTests: XCTestCase {
         let written = try Report.write(records: plain, to: directory, title: "plain")
         XCTAssertFalse(written.contains { $0.lastPathComponent == "frontier.json" })
         XCTAssertFalse(try String(contentsOf: written[0], encoding: .utf8).contains("Compute-optimal frontier"))
+    }
+}
+
+extension FrontierReportTests {
+    func testTotalParameterCountIsAnOption() throws {
+        var options = FrontierOptions()
+        options.parameterCount = .total
+        options.replicates = 20; options.parametricReplicates = 0
+        let frontier = try XCTUnwrap(FrontierAnalysis.analyze(records(), options: options).first)
+        XCTAssertEqual(frontier.parameterCount, "total")
+        // Every run here has 1000 embedding parameters: the samples' N is the total.
+        let record = records()[0]
+        XCTAssertEqual(FrontierAnalysis.sample(record, options: options).parameters, Double(record.paramsNonEmbedding + 1000))
+        XCTAssertEqual(FrontierAnalysis.sample(record, options: FrontierOptions()).parameters, Double(record.paramsNonEmbedding))
     }
 }
