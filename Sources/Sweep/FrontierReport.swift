@@ -54,12 +54,15 @@ public enum FrontierReport {
         }
 
         out += "\n### Optimum per family and budget (approach 2: Huber parabola in log N)\n\n"
-        out += "| family | budget C | runs (failed) | sizes | N_opt | L_opt | best observed L | note |\n|---|--:|--:|--:|--:|--:|--:|---|\n"
+        out += "| family | budget C | runs (failed) | sizes | N_opt | L_opt | best observed L | parametric N_opt, L_opt | note |\n"
+        out += "|---|--:|--:|--:|--:|--:|--:|--:|---|\n"
         for family in f.families {
             for b in family.budgets {
+                let parametric = family.parametric.optima.first { $0.budget == b.budget }
                 out += "| \(family.name) | \(sci(b.budget)) | \(b.runs) (\(b.failedRuns)) | \(b.sizes) "
                 out += "| \(sci(b.fit?.nOpt))\(b.trusted ? "" : (b.fit == nil ? "" : " †"))\(bracket(b.nOptInterval, sci)) "
-                out += "| \(num(b.fit?.lOpt))\(bracket(b.lOptInterval, num)) | \(num(b.bestObservedLoss)) | \(cell(b.problem)) |\n"
+                out += "| \(num(b.fit?.lOpt))\(bracket(b.lOptInterval, num)) | \(num(b.bestObservedLoss)) "
+                out += "| \(parametric.map { "\(sci($0.nOpt)), \(num($0.lOpt))" } ?? "–") | \(cell(b.problem)) |\n"
             }
         }
 
