@@ -149,7 +149,8 @@ public enum FrontierAnalysis {
                     lOptInterval: e.trusted ? Interval.of(trustedReplicates.map { $0.fit!.lOpt }) : nil,
                     computeAtOptimum: Dictionary(uniqueKeysWithValues: e.compute.map { ($0.key.rawValue, $0.value) }),
                     bestObservedLoss: observed?.loss, bestObservedParameters: observed?.parameters,
-                    comparisonLoss: e.comparisonLoss))
+                    comparisonLoss: e.comparisonLoss,
+                    points: group.samples.compactMap { s in s.loss.map { FrontierPoint(parameters: s.parameters, seed: s.seed, loss: $0) } }))
             }
             var laws: [ScalingLaws] = []
             for convention in FrontierConvention.allCases {

@@ -23,8 +23,8 @@ enum FrontierFigures {
         return figures
     }
 
-    /// One panel per budget: each family's runs and its fitted parabola (dashed when its vertex
-    /// is outside the sizes sampled).
+    /// One panel per budget: each family's runs (every seed) and its fitted parabola over the
+    /// sizes sampled (dashed when its vertex is outside them).
     static func perBudget(_ f: DatasetFrontier) -> [SVGPlot] {
         let budgets = Set(f.families.flatMap { $0.budgets.map(\.budget) }).sorted()
         return budgets.map { budget in
@@ -32,15 +32,16 @@ enum FrontierFigures {
                                yLabel: "test NLL", xScale: .log10)
             plot.width = 620; plot.height = 380
             for (index, family) in f.families.enumerated() {
-                guard let b = family.budgets.first(where: { $0.budget == budget }), let fit = b.fit else { continue }
+                guard let b = family.budgets.first(where: { $0.budget == budget }) else { continue }
+                plot.series.append(.init(name: family.name, color: color(index), style: .markers,
+                                         points: b.points.map { SVGPlot.Point(x: $0.parameters, y: $0.loss) }))
+                guard let fit = b.fit else { continue }
                 let low = fit.sampledLog10N[0], high = fit.sampledLog10N[1]
                 let curve = (0...40).map { i -> SVGPlot.Point in
                     let x = low + (high - low) * Double(i) / 40
                     return SVGPlot.Point(x: pow(10, x), y: fit.loss(atLog10N: x))
                 }
                 plot.series.append(.init(name: family.name, color: color(index), style: .line, dashed: !b.trusted, points: curve))
-                plot.series.append(.init(name: family.name, color: color(index), style: .markers,
-                                         points: [SVGPlot.Point(x: fit.nOpt, y: fit.lOpt)].filter { _ in b.trusted }))
             }
             return plot
         }

@@ -70,6 +70,15 @@ public struct BudgetFit: Codable, Sendable {
     public var bestObservedParameters: Double?
     /// What the architecture ranking compares: L_opt when trusted, else the best observed loss.
     public var comparisonLoss: Double?
+    /// The runs with a test NLL: what the parabola was fitted to (and the figures plot).
+    public var points: [FrontierPoint]
+}
+
+/// One run of a budget: its N, seed and test NLL.
+public struct FrontierPoint: Codable, Sendable {
+    public var parameters: Double
+    public var seed: UInt64
+    public var loss: Double
 }
 
 /// log–log laws of one family under one FLOP convention, over its trusted budgets.

@@ -79,6 +79,8 @@ final class FrontierReportTests: XCTestCase {
         }
         let multiples = try String(contentsOf: directory.appendingPathComponent("tinyshakespeare-frontier-nll-vs-n.svg"), encoding: .utf8)
         XCTAssertEqual(multiples.components(separatedBy: "<svg ").count - 1, 1 + 3)
+        // Every run with a test NLL is a point (the diverged one is not).
+        XCTAssertEqual(multiples.components(separatedBy: "class=\"point\"").count - 1, 2 * 3 * 5 * 2 - 1)
     }
 
     func testRecordsWithoutBudgetSizedRunsGetNoFrontier() throws {
