@@ -53,11 +53,32 @@ public enum IsoFLOPPlan {
             out += "warning: fewer than 100 steps, so the realized FLOPs may miss the budget by more than 0.5%: "
             out += fewSteps.joined(separator: "; ") + "\n"
         }
+        for warning in ladderSpacing(jobs) { out += "warning: \(warning)\n" }
         if !capped.isEmpty {
             out += "warning: epochs × windows_per_epoch or max_steps stop these runs before their budget (raise them): "
             out += capped.joined(separator: "; ") + "\n"
         }
         return out
+    }
+
+    /// Ladders whose sizes are not roughly evenly spaced in log N: a step between neighbouring
+    /// rungs under half or over twice the ladder's median step (the parabola fits weigh every
+    /// size alike, so a crowded end pulls the vertex).
+    static func ladderSpacing(_ jobs: [Job]) -> [String] {
+        let families = Dictionary(grouping: jobs) { "\($0.run.architecture.rawValue) ctx=\($0.run.context)" }
+        return families.keys.sorted().compactMap { family in
+            let sizes = Set(families[family]!.map { job -> Int in
+                let vocabulary = PublishedSplits.tokens(job.run.dataset, job.run.convention)?.vocabulary ?? 100
+                return CostEstimate.parameters(job.run, vocabularySize: vocabulary).nonEmbedding
+            }).sorted()
+            guard sizes.count >= 3 else { return nil }
+            let steps = zip(sizes, sizes.dropFirst()).map { log10(Double($1) / Double(max(1, $0))) }
+            let median = FrontierMath.median(steps)
+            guard median > 0, let worst = steps.max(by: { abs(log2($0 / median)) < abs(log2($1 / median)) }),
+                  worst < median / 2 || worst > 2 * median else { return nil }
+            return String(format: "the %@ sizes are unevenly spaced in log10 N: steps %@ (median %.2f)", family,
+                          steps.map { String(format: "%.2f", $0) }.joined(separator: ", "), median)
+        }
     }
 
     /// Median predicted FLOPs per measured second of each architecture's finished runs.

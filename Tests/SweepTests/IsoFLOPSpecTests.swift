@@ -110,6 +110,13 @@ final class IsoFLOPPlanTests: XCTestCase {
         XCTAssertTrue(text.contains("warning: epochs × windows_per_epoch or max_steps stop these runs before their budget"), text)
         XCTAssertTrue(text.contains("mlp ctx=16 hidden=16 d=4 seed=0 at 1e+11"), text)
         XCTAssertTrue(text.contains("budget 1e+12 FLOPs: 8 runs (1 seeds)"), text)
+        XCTAssertFalse(text.contains("unevenly spaced"), text)
+        // A rung crowded against its neighbour (hidden 64 → 68) is pointed out.
+        let crowded = try SweepSpec.parse(text: IsoFLOPSpecTests.spec.replacingOccurrences(
+            of: "- {d_model: 16, hidden: [64]}", with: "- {d_model: 16, hidden: [64]}\n      - {d_model: 16, hidden: [68]}"), file: "iso.yaml")
+        let warnings = IsoFLOPPlan.ladderSpacing(try Grid.expand(crowded).jobs)
+        XCTAssertEqual(warnings.count, 2, "\(warnings)")   // the MLP at both contexts
+        XCTAssertTrue(warnings[0].hasPrefix("the mlp ctx=16 sizes are unevenly spaced in log10 N: steps "), warnings[0])
         XCTAssertTrue(text.contains(String(format: "isoflop total: 24 runs, %.2f predicted core-hours",
                                            jobs.reduce(0) { $0 + $1.predictedFLOPs } / 1e9 / 3600)), text)
     }
