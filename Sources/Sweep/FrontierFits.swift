@@ -124,8 +124,10 @@ public enum FrontierFits {
     /// The budget's best observed loss: the lowest mean test NLL over seeds of any size.
     static func bestObserved(_ samples: [FrontierSample]) -> (parameters: Double, loss: Double)? {
         let bySize = Dictionary(grouping: samples.filter { $0.loss?.isFinite ?? false }, by: \.size)
-        return bySize.values.map { runs in
-            (runs[0].parameters, runs.reduce(0) { $0 + $1.loss! } / Double(runs.count))
+        // Sizes in key order, so that a tie goes the same way whatever the dictionary's order.
+        return bySize.keys.sorted().map { size in
+            let runs = bySize[size]!
+            return (runs[0].parameters, runs.reduce(0) { $0 + $1.loss! } / Double(runs.count))
         }.min { $0.1 < $1.1 }
     }
 
