@@ -8,7 +8,8 @@ import Training
 public enum Report {
     /// Writes `report.md` and the figures into `directory`; returns the paths written.
     @discardableResult
-    public static func write(records: [RunRecord], to directory: URL, title: String) throws -> [URL] {
+    public static func write(records: [RunRecord], to directory: URL, title: String,
+                             frontier: FrontierOptions = FrontierOptions()) throws -> [URL] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var written: [URL] = []
         var markdown = "# \(title)\n\n"
@@ -52,6 +53,8 @@ public enum Report {
                 markdown += "![\(plot.title)](\(file))\n\n"
             }
         }
+        // Runs sized to a FLOP budget: the compute-optimal frontier, frontier.json and its figures.
+        written += try FrontierReport.write(records: records, to: directory, markdown: &markdown, options: frontier)
         let reportURL = directory.appendingPathComponent("report.md")
         try markdown.write(to: reportURL, atomically: true, encoding: .utf8)
         return [reportURL] + written

@@ -151,6 +151,10 @@ public enum LRSchedule: Sendable {
     /// Linear warmup to `peak` over `warmup` steps (step s gets peak·(s+1)/warmup), then cosine
     /// decay to `minLR` at step `total` (nanoGPT's schedule); `minLR` after that.
     case warmupCosine(peak: Float, warmup: Int, total: Int, minLR: Float = 0)
+    /// Warmup-stable-decay (Hu et al. 2024, MiniCPM; Hägele et al. 2024): the same linear warmup,
+    /// `peak` until the last `decay` steps before `total`, then a linear decay reaching 0 at
+    /// step `total` (the step after the last); 0 after that.
+    case warmupStableDecay(peak: Float, warmup: Int, total: Int, decay: Int)
 
     public func lr(at step: Int) -> Float {
         switch self {
@@ -162,6 +166,12 @@ public enum LRSchedule: Sendable {
             let progress = Double(step - warmup) / Double(max(1, total - warmup))
             let cosine = 0.5 * (1 + Foundation.cos(Double.pi * progress))
             return minLR + Float(cosine) * (peak - minLR)
+        case .warmupStableDecay(let peak, let warmup, let total, let decay):
+            if step < warmup { return peak * Float(step + 1) / Float(warmup) }
+            if step >= total { return 0 }
+            let decayStart = total - max(1, decay)
+            if step < decayStart { return peak }
+            return peak * Float(total - step) / Float(max(1, decay))
         }
     }
 }

@@ -64,6 +64,8 @@ public struct Run: Hashable, Sendable {
     public let windowsPerEpoch: Int
     public let tokenBudget: Int?
     public let flopBudget: Double?
+    /// Length and schedule sized to the FLOP budget (``RunConfig/sizeToBudget``); false without one.
+    public let sizeToBudget: Bool
     public let maxSteps: Int?
     public let evalEvery: Int?
 
@@ -121,7 +123,8 @@ extension RunConfig {
     ///   learned positions, post-LN, untied head; transformer depth 3;
     /// - evaluation: `study` reads `eval_windows` (10,000); `full` a stride (T/2 for the `all`
     ///   objective, 1 for `last`, which predicts one position per window);
-    /// - a constant schedule has no warm-up; Adam has no momentum and SGD no betas.
+    /// - a constant schedule has no warm-up; `size_to_budget` applies only with a FLOP budget
+    ///   and is absent unless true; Adam has no momentum and SGD no betas.
     /// Never traps, whatever the values: ``validate()`` reports what is out of range.
     public func resolved() -> Run {
         var c = self
@@ -160,6 +163,7 @@ extension RunConfig {
         }
         if dataset != .text { c.textPath = nil; c.textSHA256 = nil; c.tokenizer = nil } else { c.tokenizer = tokenizer ?? .character }
         if schedule == .constant { c.warmupSteps = 0 }
+        if flopBudget == nil || sizeToBudget != true { c.sizeToBudget = nil }
         switch optimizer {
         case .adam, .adamw: c.momentum = 0.9
         case .sgd: c.beta1 = 0.9; c.beta2 = 0.999
@@ -177,7 +181,7 @@ extension RunConfig {
                    beta1: c.beta1, beta2: c.beta2, momentum: c.momentum, schedule: c.schedule,
                    warmupSteps: c.warmupSteps, gradClip: c.gradClip, batchSize: c.batchSize, seed: c.seed,
                    epochs: c.epochs, windowsPerEpoch: c.windowsPerEpoch, tokenBudget: c.tokenBudget,
-                   flopBudget: c.flopBudget, maxSteps: c.maxSteps, evalEvery: c.evalEvery,
+                   flopBudget: c.flopBudget, sizeToBudget: c.sizeToBudget == true, maxSteps: c.maxSteps, evalEvery: c.evalEvery,
                    evaluation: evaluation, restoreBest: c.restoreBest,
                    checkpointEvery: c.checkpointEvery ?? Run.defaultCheckpointSeconds)
     }

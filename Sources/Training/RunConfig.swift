@@ -78,6 +78,11 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public var tokenBudget: Int? = nil
     /// Stop at the first step whose exact FLOP count (forward + backward + optimizer) reaches this.
     public var flopBudget: Double? = nil
+    /// With a FLOP budget: the run is sized to it. Its length is the budget ÷ the exact FLOPs of
+    /// one step (its first, from the tensor core's counter), rounded to the nearest step, and a
+    /// cosine or WSD schedule decays to that last step, so the run is complete at its budget
+    /// instead of cut mid-schedule (Hoffmann et al. 2022, §3: one cosine cycle per run).
+    public var sizeToBudget: Bool? = nil
     /// Hard cap on optimizer steps, for quick checks.
     public var maxSteps: Int? = nil
     /// Evaluate on valid every N steps (token and FLOP budgets); nil = once per epoch.
@@ -107,7 +112,9 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public typealias Positions = ModelConfig.Positions
     public typealias NormPlacement = ModelConfig.NormPlacement
     public enum Optimizer: String, Codable, CaseIterable, Sendable { case adam, adamw, sgd }
-    public enum Schedule: String, Codable, CaseIterable, Sendable { case constant, cosine }
+    /// `wsd`: warmup, stable, then a linear decay to 0 over the last 20% of steps (Hu et al. 2024;
+    /// Hägele et al. 2024).
+    public enum Schedule: String, Codable, CaseIterable, Sendable { case constant, cosine, wsd }
     public enum EvalMode: String, Codable, CaseIterable, Sendable { case study, full }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -119,7 +126,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
         case schedule, warmupSteps = "warmup_steps", gradClip = "grad_clip"
         case batchSize = "batch_size", seed
         case epochs, windowsPerEpoch = "windows_per_epoch", tokenBudget = "token_budget"
-        case flopBudget = "flop_budget", maxSteps = "max_steps", evalEvery = "eval_every"
+        case flopBudget = "flop_budget", sizeToBudget = "size_to_budget", maxSteps = "max_steps", evalEvery = "eval_every"
         case evalMode = "eval_mode", evalWindows = "eval_windows", evalStride = "eval_stride"
         case restoreBest = "restore_best"
         case checkpointEvery = "checkpoint_every"

@@ -73,7 +73,7 @@ extension RunConfig {
         value(.momentum, \.momentum), value(.schedule, \.schedule), value(.warmupSteps, \.warmupSteps),
         optional(.gradClip, \.gradClip), value(.batchSize, \.batchSize), value(.seed, \.seed),
         value(.epochs, \.epochs), value(.windowsPerEpoch, \.windowsPerEpoch), optional(.tokenBudget, \.tokenBudget),
-        optional(.flopBudget, \.flopBudget), optional(.maxSteps, \.maxSteps), optional(.evalEvery, \.evalEvery),
+        optional(.flopBudget, \.flopBudget), optional(.sizeToBudget, \.sizeToBudget), optional(.maxSteps, \.maxSteps), optional(.evalEvery, \.evalEvery),
         value(.evalMode, \.evalMode), optional(.evalWindows, \.evalWindows), optional(.evalStride, \.evalStride),
         value(.restoreBest, \.restoreBest), optional(.checkpointEvery, \.checkpointEvery),
     ]

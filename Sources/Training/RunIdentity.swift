@@ -27,6 +27,8 @@ public enum RunIdentity {
     public static let laterKeyDefaults: [String: String] = [
         // A text corpus's keys: absent from every config before them, never `null` when set.
         "text_path": "null", "text_sha256": "null", "tokenizer": "null",
+        // Absent unless a FLOP-budget run is sized to its budget (canonical form never holds false).
+        "size_to_budget": "null",
     ]
 
     /// Keys that say how a run is carried out, never what it computes (`checkpoint_every`):

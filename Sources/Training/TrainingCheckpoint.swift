@@ -11,6 +11,8 @@ struct TrainingProgress: Equatable {
     /// The training loss since the last valid evaluation (the progress line's "train").
     var lossSum = 0.0, lossCount = 0
     var trainingSeconds = 0.0
+    /// A run sized to its budget: the step it ends at, learnt from its first step's FLOPs.
+    var budgetSteps: Int? = nil
 }
 
 /// A run stopped between two steps, with everything the next step reads: resuming from it takes
@@ -64,6 +66,7 @@ public struct TrainingCheckpoint: Equatable {
         var optimizer_steps: Int, optimizer_buffers: Int
         var best_nll: String?, best_eval: Int?
         var valid_nll: [String], valid_steps: [Int]
+        var budget_steps: Int?
     }
 
     /// The checkpoint as bytes (safetensors with the header in its metadata).
@@ -79,7 +82,7 @@ public struct TrainingCheckpoint: Equatable {
             sampler_rng: sampler.state.map { String($0, radix: 16) }, dropout_rng: dropout.state.map { String($0, radix: 16) },
             optimizer_steps: optimizer.steps, optimizer_buffers: optimizer.buffers.count,
             best_nll: best.map { Self.bits($0.nll) }, best_eval: best?.eval,
-            valid_nll: validNLL.map(Self.bits), valid_steps: validSteps)
+            valid_nll: validNLL.map(Self.bits), valid_steps: validSteps, budget_steps: progress.budgetSteps)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Strings and integers only: encoding cannot fail.
@@ -130,7 +133,8 @@ public struct TrainingCheckpoint: Equatable {
         progress = TrainingProgress(epoch: header.epoch, windowsLeft: header.windows_left, steps: header.steps,
                                     windows: header.windows, tokens: header.tokens,
                                     lossSum: try double(header.loss_sum, "loss_sum"), lossCount: header.loss_count,
-                                    trainingSeconds: try double(header.training_seconds, "training_seconds"))
+                                    trainingSeconds: try double(header.training_seconds, "training_seconds"),
+                                    budgetSteps: header.budget_steps)
         flops = (try double(header.flops_forward, "flops_forward"), try double(header.flops_backward, "flops_backward"),
                  try double(header.flops_optimizer, "flops_optimizer"))
         sampler = try rng(header.sampler_rng, "sampler_rng")

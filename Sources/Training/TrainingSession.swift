@@ -16,7 +16,9 @@ final class TrainingSession {
     /// Training FLOPs only (forward, backward, optimizer); evaluation counts separately.
     var flops: FlopCounter { stepper.flops }
     private let evaluator: Evaluator
-    private let schedule: LRSchedule
+    private(set) var schedule: LRSchedule
+    /// A run sized to its FLOP budget: its length in steps, known after the first step.
+    private(set) var budgetSteps: Int?
 
     /// Ticked at every step and evaluation batch (a rank's heartbeat reads it).
     let activity: Activity?
@@ -33,9 +35,33 @@ final class TrainingSession {
         stepper = TrainingStep(run: run, vocabularySize: corpus.vocabulary.count)
         model = stepper.model
         evaluator = Evaluator(model: model, objective: run.predictedPositions, activity: activity)
-        schedule = run.schedule == .cosine
-            ? .warmupCosine(peak: Float(run.lr), warmup: run.warmupSteps, total: CostEstimate.plannedSteps(run))
-            : .constant(Float(run.lr))
+        schedule = Self.schedule(run, totalSteps: CostEstimate.plannedSteps(run))
+    }
+
+    /// The run's learning-rate schedule over `totalSteps`; WSD decays over the last 20% of them.
+    static func schedule(_ run: Run, totalSteps: Int) -> LRSchedule {
+        let peak = Float(run.lr)
+        switch run.schedule {
+        case .constant: return .constant(peak)
+        case .cosine: return .warmupCosine(peak: peak, warmup: run.warmupSteps, total: totalSteps)
+        case .wsd: return .warmupStableDecay(peak: peak, warmup: run.warmupSteps, total: totalSteps, decay: max(1, totalSteps / 5))
+        }
+    }
+
+    /// A run sized to its budget learns its length from its first step's exact FLOPs (every
+    /// full step of a run costs the same: the ops and shapes do not change), and its schedule is
+    /// rebuilt to end at that step. The first step's learning rate does not depend on the
+    /// schedule's length, so it is the same either way.
+    private func sizeToBudget(afterFirstStep plannedSteps: inout Int) {
+        guard run.sizeToBudget, let budget = run.flopBudget, budgetSteps == nil, flops.total > 0 else { return }
+        sizeToBudget(steps: max(1, Int((budget / flops.total).rounded())), plannedSteps: &plannedSteps)
+    }
+
+    /// Ends the run, and its schedule, at step `steps`.
+    private func sizeToBudget(steps: Int, plannedSteps: inout Int) {
+        budgetSteps = steps
+        plannedSteps = min(plannedSteps, steps)
+        schedule = Self.schedule(run, totalSteps: plannedSteps)
     }
 
     /// Trains, evaluates and fills every result field of `record`. With `checkpointing`, it
@@ -55,7 +81,7 @@ final class TrainingSession {
         var p = TrainingProgress(epoch: 0, windowsLeft: c.windowsPerEpoch)
         var diverged: String? = nil
         var best: (nll: Double, eval: Int, weights: [Float])? = nil
-        let plannedSteps = CostEstimate.plannedSteps(c)
+        var plannedSteps = CostEstimate.plannedSteps(c)
         if let resume {
             model.parameters.flatValues = resume.parameters
             try stepper.restore(dropout: resume.dropout, optimizer: resume.optimizer)
@@ -65,6 +91,8 @@ final class TrainingSession {
             best = resume.best
             record.validNLL = resume.validNLL
             record.validSteps = resume.validSteps
+            // A run sized to its budget learnt its length at its first step, before the checkpoint.
+            if let steps = resume.progress.budgetSteps { sizeToBudget(steps: steps, plannedSteps: &plannedSteps) }
         }
 
         /// A valid evaluation: records it, keeps the best weights, reports progress.
@@ -91,7 +119,9 @@ final class TrainingSession {
 
         /// Everything the next step reads, as it stands now.
         func checkpoint() -> TrainingCheckpoint {
-            TrainingCheckpoint(runID: record.id, fingerprint: Numerics.thisProcess.fingerprint, progress: p,
+            var state = p
+            state.budgetSteps = budgetSteps
+            return TrainingCheckpoint(runID: record.id, fingerprint: Numerics.thisProcess.fingerprint, progress: state,
                                flops: (flops.forward, flops.backward, flops.optimizer), sampler: sampler.rng,
                                dropout: stepper.carried.dropout, optimizer: stepper.carried.optimizer,
                                parameters: model.parameters.flatValues, best: best,
@@ -129,6 +159,7 @@ final class TrainingSession {
                 activity?.tick()
                 p.trainingSeconds += Date().timeIntervalSince(started)
                 p.steps += 1; p.windows += count; p.tokens += count * targetsPerWindow; p.windowsLeft -= count
+                if p.steps == 1 { sizeToBudget(afterFirstStep: &plannedSteps) }
                 guard loss.isFinite else {
                     diverged = "training loss is \(loss) at step \(p.steps)"
                     break training
@@ -226,6 +257,7 @@ final class TrainingSession {
     func reachedBudget(steps: Int, tokens: Int) -> Bool {
         if let cap = run.maxSteps, steps >= cap { return true }
         if let budget = run.tokenBudget, tokens >= budget { return true }
+        if let target = budgetSteps { return steps >= target }
         if let budget = run.flopBudget, flops.total >= budget { return true }
         return false
     }

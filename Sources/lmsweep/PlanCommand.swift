@@ -64,6 +64,10 @@ struct PlanCommand: ParsableCommand {
         let rate = cost.flopsPerSecond == CostModel.assumedFlopsPerSecond ? "assumed" : "measured"
         print("total: \(jobs.count) jobs, \(pending.count) pending, \(ResultsTable.sci(total)) predicted FLOPs, "
               + "\(durationText(cost.seconds(total))) on one rank at \(ResultsTable.sci(cost.flopsPerSecond)) FLOP/s (\(rate))")
+        if let design = sweep.isoflop {
+            print("")
+            print(IsoFLOPPlan.text(jobs: jobs, design: design, finished: Array(finished.values), cost: cost), terminator: "")
+        }
         if ranks > 1 {
             let makespan = Self.makespan(pending.map(\.predictedFLOPs), ranks: ranks)
             print("pending on \(ranks) ranks (largest first): about \(durationText(cost.seconds(makespan)))")

@@ -12,7 +12,8 @@ struct ReportCommand: ParsableCommand {
         merge` does, and writes report.md with one table per dataset and its figures: test \
         NLL against training FLOPs under each FLOP convention (study proxy, 6N, exact) with \
         the Pareto frontier, against context length and depth, learning curves, learned vs \
-        RoPE positions, and mean ± spread over seeds. Reports are always regenerated from \
+        RoPE positions, and mean ± spread over seeds. Runs sized to a FLOP budget (isoflop \
+        sweeps) add the compute-optimal frontier: frontier.json, its section and figures. Reports are always regenerated from \
         journals, never edited. `lmsweep run` writes one at the end of every sweep.
 
         Example:
@@ -28,7 +29,14 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Title of the report (default: the output folder's name).")
     var title: String?
 
+    @Option(help: ArgumentHelp("N in the compute-optimal frontier's fits: non-embedding parameters or all of them.",
+                               valueName: "non-embedding|total"))
+    var frontierParameters = FrontierOptions.ParameterCount.nonEmbedding.rawValue
+
     func validate() throws {
+        guard FrontierOptions.ParameterCount(rawValue: frontierParameters) != nil else {
+            throw ValidationError("--frontier-parameters must be non-embedding or total (got '\(frontierParameters)')")
+        }
         guard !inputs.isEmpty else { throw ValidationError("give at least one sweep folder or journal") }
     }
 
@@ -42,7 +50,9 @@ struct ReportCommand: ParsableCommand {
         }
         let folder = outputOptions.out ?? defaultFolder()
         let name = title ?? URL(fileURLWithPath: folder).lastPathComponent
-        let written = try Report.write(records: merged.records, to: URL(fileURLWithPath: folder), title: name)
+        var frontier = FrontierOptions()
+        frontier.parameterCount = FrontierOptions.ParameterCount(rawValue: frontierParameters)!
+        let written = try Report.write(records: merged.records, to: URL(fileURLWithPath: folder), title: name, frontier: frontier)
         print("report of \(merged.records.count) runs: \(written[0].path)")
         print("figures: \(written.count - 1) SVG files in \(folder)")
     }

@@ -108,6 +108,19 @@ final class CheckpointResumeTests: XCTestCase {
         try assertResumesExactlyFromEveryCheckpoint(mlp())
     }
 
+    /// A run sized to its FLOP budget learns its length at its first step: a resumed run keeps
+    /// that length and the schedule that ends there.
+    func testARunSizedToItsBudgetResumesExactly() throws {
+        var config = transformer()
+        config.maxSteps = 1
+        let oneStep = try XCTUnwrap(trainer.run(config, rank: 0, host: "h").flopsExact)
+        config.maxSteps = nil
+        config.epochs = 100; config.windowsPerEpoch = 10_000; config.evalEvery = 6
+        config.flopBudget = 17.3 * oneStep; config.sizeToBudget = true
+        try assertResumesExactlyFromEveryCheckpoint(config)
+        XCTAssertEqual(trainer.run(config, rank: 0, host: "h").steps, 17)
+    }
+
     /// A stop request ends the run at the next step boundary with a checkpoint there; resuming
     /// it, and stopping and resuming again, ends with the uninterrupted results.
     func testAStoppedRunCheckpointsWhereItStoppedAndResumesToTheSameResult() throws {
