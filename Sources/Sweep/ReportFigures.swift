@@ -118,7 +118,7 @@ enum ReportFigures {
         // Past a dozen runs a line per legend entry stops being readable: name by architecture
         // (and positions) only, and the legend shows each name once.
         let detailed = curves.count <= 12
-        for r in Report.sortedForTable(curves) {
+        for r in ResultsTable(curves).rows {
             let c = r.config
             let positions = c.positions.map { " \($0.rawValue)" } ?? ""
             let name = detailed

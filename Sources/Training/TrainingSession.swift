@@ -58,8 +58,13 @@ final class TrainingSession {
         /// A valid evaluation: records it, keeps the best weights, reports progress.
         func evaluateValid(epoch: Int) {
             let nll = evaluator.nll(valid)
+            let trainLoss = epochLossCount > 0 ? epochLossSum / Double(epochLossCount) : .nan
+            epochLossSum = 0; epochLossCount = 0
             record.validNLL.append(nll)
             record.validSteps.append(steps)
+            record.validTokens = (record.validTokens ?? []) + [tokens]
+            record.validFLOPs = (record.validFLOPs ?? []) + [flops.total]
+            record.trainLoss = (record.trainLoss ?? []) + [trainLoss]
             guard nll.isFinite else {
                 diverged = "valid NLL is \(nll) at step \(steps)"
                 return
@@ -67,8 +72,6 @@ final class TrainingSession {
             if best == nil || nll < best!.nll {
                 best = (nll, record.validNLL.count - 1, c.restoreBest ? model.parameters.flatValues : [])
             }
-            let trainLoss = epochLossCount > 0 ? epochLossSum / Double(epochLossCount) : .nan
-            epochLossSum = 0; epochLossCount = 0
             let rate = trainingSeconds > 0 ? Double(windows) / trainingSeconds : 0
             let remaining = rate > 0 ? Double(max(0, plannedSteps - steps) * c.batchSize) / rate : 0
             progress?(String(format: "%@ epoch %d/%d step %d/%d  train %.4f  valid %.4f%@  %.0f windows/s  ETA %@",

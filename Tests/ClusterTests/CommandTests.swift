@@ -75,7 +75,8 @@ final class CommandTests: XCTestCase {
         let full = reference.values.sorted { $0.id < $1.id }
         let mergedRecords = try Journal.load(path: Journal.journalPath(in: root + "/merged")).map(\.record)
         XCTAssertEqual(Set(mergedRecords.map(\.id)), Set(reference.keys))
-        XCTAssertEqual(ResultsTable(mergedRecords).markdown(), ResultsTable(full).markdown())
+        // Equal but for provenance: each piece ran at its own speed.
+        XCTAssertEqual(ResultsTable(mergedRecords.map(\.resultOnly)).markdown(), ResultsTable(full.map(\.resultOnly)).markdown())
 
         let bad = try SweepBinary.run(["run", MultiRankSweepTests.spec, "--shard", "4/3", "--out", root + "/bad"])
         XCTAssertNotEqual(bad.status, 0)
