@@ -34,7 +34,8 @@ final class Coordinator {
         self.hosts = hosts
         self.communicator = communicator
         self.queue = JobQueue(plan: prepared.plan, journal: prepared.journal, ranks: communicator?.size ?? 1,
-                              cost: CostModel(calibratedFrom: prepared.existing.records))
+                              cost: CostModel(calibratedFrom: prepared.existing.records),
+                              existing: prepared.existing.records, warn: log)
         self.local = LocalWorker(runner: runner, host: host)
         self.pollInterval = pollInterval
         self.log = log
@@ -77,6 +78,7 @@ final class Coordinator {
                         try assign(to: rank)
                     case .heartbeat(let count):
                         if let last = activity[rank], last.count != count { activity[rank] = (count, Date()) }
+                        queue.heartbeat(from: rank, activity: count)
                     case .record(let record):
                         try accept(record, from: rank)
                         try assign(to: rank)
@@ -91,6 +93,7 @@ final class Coordinator {
                     try assign(to: rank)
                 }
             }
+            queue.heartbeat(from: 0, activity: local.activity.count)
             let (records, wantsWork) = local.poll()
             for record in records {
                 handled = true

@@ -92,6 +92,11 @@ public struct RunConfig: Codable, Hashable, Sendable {
     /// Restore the best-valid weights before the test evaluation (the study's protocol).
     public var restoreBest: Bool = true
 
+    // MARK: output (how a run is kept, never what it computes: not part of its id)
+    /// In a sweep, write the weights the test used to `FOLDER/weights/ID.safetensors`: `none`
+    /// (the default), `best` (kept for the best run of each dataset and architecture), `all`.
+    public var saveWeights: WeightsPolicy? = nil
+
     public init() {}
 
     // Each concept is declared once, by the module that owns it; a config names them.
@@ -104,6 +109,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public enum Optimizer: String, Codable, CaseIterable, Sendable { case adam, adamw, sgd }
     public enum Schedule: String, Codable, CaseIterable, Sendable { case constant, cosine }
     public enum EvalMode: String, Codable, CaseIterable, Sendable { case study, full }
+    public enum WeightsPolicy: String, Codable, CaseIterable, Sendable { case discard = "none", best, all }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataset, convention, maxTrainTokens = "max_train_tokens"
@@ -116,7 +122,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
         case epochs, windowsPerEpoch = "windows_per_epoch", tokenBudget = "token_budget"
         case flopBudget = "flop_budget", maxSteps = "max_steps", evalEvery = "eval_every"
         case evalMode = "eval_mode", evalWindows = "eval_windows", evalStride = "eval_stride"
-        case restoreBest = "restore_best"
+        case restoreBest = "restore_best", saveWeights = "save_weights"
     }
 
     /// Every key a config accepts, in declaration order (for `--help`, specs and error messages).

@@ -42,9 +42,22 @@ final class RunIdentityTests: XCTestCase {
     /// Every key of the config is in the encoding's version-1 list or registered as a later key
     /// with its default: a field added without that would change every id, and fails here.
     func testEveryConfigKeyIsVersionOneOrRegisteredWithItsDefault() {
-        let known = RunIdentity.version1Keys.union(RunIdentity.laterKeyDefaults.keys)
+        let known = RunIdentity.version1Keys.union(RunIdentity.laterKeyDefaults.keys).union(RunIdentity.operationalKeys)
         XCTAssertEqual(Set(RunConfig.keys).subtracting(known), [], "register new keys in RunIdentity.laterKeyDefaults")
         XCTAssertEqual(RunIdentity.version1Keys.subtracting(RunConfig.keys), [], "a version-1 key was removed")
+    }
+
+    /// `save_weights` says what to keep of a run, not what it computes: no id changes with it.
+    func testSaveWeightsIsNotPartOfARunsIdentity() {
+        var plain = RunConfig(); plain.arch = .mlp
+        for policy in RunConfig.WeightsPolicy.allCases {
+            var keeping = plain; keeping.saveWeights = policy
+            XCTAssertEqual(keeping.id, plain.id, policy.rawValue)
+        }
+        var all = plain; all.saveWeights = .all
+        XCTAssertEqual(all.canonicalized().saveWeights, .all, "kept in the config, so the worker sees it")
+        var none = plain; none.saveWeights = .discard
+        XCTAssertNil(none.canonicalized().saveWeights, "the default is not spelt out")
     }
 
     /// The rule for later keys, exercised through the encoding itself: a key at its registered
