@@ -34,24 +34,32 @@ public enum Report {
             markdown += section.markdownRows() + "\n"
             if let seeds = seedTable(section) { markdown += "### Mean and spread over seeds\n\n" + seeds + "\n" }
 
-            var figures: [(String, SVGPlot)] = []
+            var figures: [(String, SVGFigure)] = []
             for convention in ReportFigures.FLOPConvention.allCases {
                 figures.append(("\(name)-nll-vs-flops-\(convention.rawValue).svg",
                                 ReportFigures.nllVersusFLOPs(runs, dataset: name, convention: convention)))
             }
-            if let p = ReportFigures.nllVersus("context", runs, dataset: name, xLabel: "context length (tokens)") {
+            // Contexts that are all powers of two read best on a log2 axis, a tick at each.
+            let contexts = Set(runs.map(\.config.context))
+            let octaves = contexts.count > 2 && contexts.allSatisfy { $0 > 0 && $0 & ($0 - 1) == 0 }
+            if let p = ReportFigures.nllVersus("context", runs, dataset: name, xLabel: "context length (tokens)",
+                                               xScale: octaves ? .log2 : .linear) {
                 figures.append(("\(name)-nll-vs-context.svg", p))
             }
             if let p = ReportFigures.nllVersus("depth", runs, dataset: name, xLabel: "depth (blocks or hidden layers)") {
                 figures.append(("\(name)-nll-vs-depth.svg", p))
+            }
+            // Under a FLOP budget, the iso-FLOP profile: quality against model size at each budget.
+            if !ReportFigures.panelKeys(runs).isEmpty,
+               let p = ReportFigures.nllVersus("params", runs, dataset: name, xLabel: "parameters", xScale: .log10, integer: false) {
+                figures.append(("\(name)-nll-vs-params.svg", p))
             }
             if let p = ReportFigures.learningCurves(runs, dataset: name) {
                 figures.append(("\(name)-learning-curves.svg", p))
             }
             let positional = runs.filter { $0.config.positions != nil }
             if Set(positional.compactMap(\.config.positions)).count > 1,
-               let p = ReportFigures.learningCurves(positional, dataset: name,
-                                                    title: "\(name): learned (solid) vs RoPE (dashed) positions") {
+               let p = ReportFigures.learningCurves(positional, dataset: name, title: "\(name): learned vs RoPE positions") {
                 figures.append(("\(name)-positions.svg", p))
             }
             markdown += "### Figures\n\n"
@@ -59,7 +67,7 @@ public enum Report {
                 let url = directory.appendingPathComponent(file)
                 try plot.render().write(to: url, atomically: true, encoding: .utf8)
                 written.append(url)
-                markdown += "![\(plot.title)](\(file))\n\n"
+                markdown += "![\(plot.title ?? file)](\(file))\n\n"
             }
         }
         let reportURL = directory.appendingPathComponent("report.md")
