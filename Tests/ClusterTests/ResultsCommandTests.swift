@@ -156,21 +156,21 @@ final class ResultsCommandTests: XCTestCase {
                                          "--save-weights", weights] + TestData.dataArguments)
         XCTAssertEqual(train.status, 0, train.stderr)
         func sample(_ options: [String]) throws -> String {
-            let result = try SweepBinary.run(["sample", "--weights", weights, "--prompt", "ROMEO:", "--tokens", "60"] + options
+            let result = try SweepBinary.run(["sample", "--weights", weights, "--prompt", "to be", "--tokens", "60"] + options
                                              + TestData.dataArguments)
             XCTAssertEqual(result.status, 0, result.stderr)
-            XCTAssertTrue(result.stdout.hasPrefix("ROMEO:"), result.stdout)
+            XCTAssertTrue(result.stdout.hasPrefix("to be"), result.stdout)
             return result.stdout
         }
         let seeded = try sample(["--seed", "7", "--temperature", "1"])
         XCTAssertEqual(try sample(["--seed", "7", "--temperature", "1"]), seeded, "same seed, same text")
         XCTAssertNotEqual(try sample(["--seed", "8", "--temperature", "1"]), seeded, "another seed, another draw")
-        XCTAssertEqual(seeded.count, "ROMEO:".count + 60 + 1, "60 characters and a line end")
+        XCTAssertEqual(seeded.count, "to be".count + 60 + 1, "60 characters and a line end")
         let greedy = try sample(["--temperature", "0"])
         XCTAssertEqual(try sample(["--temperature", "1", "--top-k", "1", "--seed", "3"]), greedy, "top-k 1 is the argmax")
         XCTAssertEqual(try sample(["--temperature", "0.0001", "--seed", "3"]), greedy, "temperature → 0 is the argmax")
 
-        let bad = try SweepBinary.run(["sample", "--weights", weights, "--prompt", "Romeo → Juliet"] + TestData.dataArguments)
+        let bad = try SweepBinary.run(["sample", "--weights", weights, "--prompt", "to be → not"] + TestData.dataArguments)
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("--prompt: character 7, '→' (U+2192), is not in the vocabulary of "), bad.stderr)
         let negative = try SweepBinary.run(["sample", "--weights", weights, "--temperature=-1"])
