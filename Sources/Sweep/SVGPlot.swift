@@ -133,7 +133,7 @@ public struct SVGPlot {
                 }
                 // A lone point of a line series still shows, as a marker.
                 if s.style != .line || s.points.count == 1 {
-                    svg += marker(s.marker, x: px(p.x), y: py(p.y), color: s.color,
+                    svg += Self.marker(s.marker, x: px(p.x), y: py(p.y), color: s.color,
                                   attributes: "class=\"point\" data-runs=\"\(p.runs.sorted().joined(separator: " "))\"")
                 }
             }
@@ -150,14 +150,14 @@ public struct SVGPlot {
             svg += "<line x1=\"\(fmt(x))\" y1=\"\(fmt(y))\" x2=\"\(fmt(x + 26))\" y2=\"\(fmt(y))\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash)/>\n"
         }
         if s.style != .line {
-            svg += SVGPlot(title: "", xLabel: "", yLabel: "").marker(s.marker, x: x + 13, y: y, color: s.color, attributes: "")
+            svg += marker(s.marker, x: x + 13, y: y, color: s.color, attributes: "")
         }
         svg += "<text x=\"\(fmt(x + 34))\" y=\"\(fmt(y + 4))\">\(escape(s.name))</text>\n"
         return svg
     }
 
     /// An open marker (white fill), so points that coincide stay visible as rings.
-    func marker(_ marker: Marker, x: Double, y: Double, color: String, attributes: String) -> String {
+    static func marker(_ marker: Marker, x: Double, y: Double, color: String, attributes: String) -> String {
         let attributes = attributes.isEmpty ? "" : attributes + " "
         let style = "fill=\"white\" fill-opacity=\"0.6\" stroke=\"\(color)\" stroke-width=\"1.6\""
         switch marker {
