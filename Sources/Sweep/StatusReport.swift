@@ -4,8 +4,8 @@ import Training
 
 /// `lmsweep status`: a sweep folder read from outside, running or finished. The journal says
 /// what is done (and the best run); rank 0's `status.json` what each rank runs and the ETA,
-/// trusted only while a process holds the folder's lock; the spec kept beside the journal how
-/// many jobs there are when no status file says.
+/// live only while a `run` holds the folder's lock; the spec kept beside the journal how many
+/// jobs there are when no status file says.
 public struct StatusReport {
     public enum State: String { case running, finished, stopped, incomplete }
 
@@ -49,9 +49,13 @@ public struct StatusReport {
             }
         }
         name = SweepFolder.sweepName(in: folder) ?? specName ?? URL(fileURLWithPath: folder).lastPathComponent
-        let live = holder != nil && status?.state == .running
-        running = live ? status?.running ?? [] : []
-        totalJobs = live ? status?.totalJobs : (specJobs ?? status?.totalJobs)
+        // A `run` holds the folder: its status file (if it has written one) is live.
+        let live = holder?.command == "run"
+        let current = live && status?.state == .running ? status : nil
+        running = current?.running ?? []
+        // The status file counts what the last run planned (a --shard's piece, not the whole
+        // spec); without one, the spec kept in the folder and the journal say.
+        totalJobs = current?.totalJobs ?? status?.totalJobs ?? specJobs
         if live {
             state = .running
         } else if let total = totalJobs, done < total {

@@ -77,11 +77,13 @@ public struct SweepStatus: Codable, Equatable, Sendable {
         let data = try encoder.encode(self)
         let path = (folder as NSString).appendingPathComponent(Self.fileName)
         let temporary = (folder as NSString).appendingPathComponent(".\(Self.fileName).\(getpid()).tmp")
-        try data.write(to: URL(fileURLWithPath: temporary))
+        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+            throw StatusFileError(path: path, reason: String(cString: strerror(errno)))
+        }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "\(path): \(reason)"])
+            throw StatusFileError(path: path, reason: reason)
         }
     }
 
@@ -100,6 +102,13 @@ public struct SweepStatus: Codable, Equatable, Sendable {
     public static func date(_ text: String) -> Date? { ISO8601DateFormatter().date(from: text) }
 }
 
+/// The status file could not be written (its folder is gone, the disk is full).
+public struct StatusFileError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "cannot write \(path): \(reason)" }
+}
+
 /// Rank 0's writer of `status.json`: fed by the job queue as jobs start and finish and ranks
 /// report progress, it writes at most once a second (and always at the start and the end).
 final class StatusWriter {
@@ -110,6 +119,8 @@ final class StatusWriter {
     private var baselines: [Int: UInt64] = [:]
     private var best: SweepStatus.Best?
     private var failed: Int
+    /// Set once the journal is gone: no more writes.
+    private var stopped = false
     /// Where the first write failed, said once; a status file is a convenience, never a reason to stop.
     private var warned = false
     private let warn: (String) -> Void
@@ -176,6 +187,12 @@ final class StatusWriter {
     func update(_ progress: SweepProgress, pending: Int, force: Bool = false, now: Date = Date()) {
         guard force || now.timeIntervalSince(lastWrite) >= 1 else { return }
         lastWrite = now
+        // A folder whose journal is gone is being removed (or was): adding files to it would
+        // only get in the way of the removal; the sweep stops at its next record.
+        guard !stopped, FileManager.default.fileExists(atPath: Journal.journalPath(in: folder)) else {
+            stopped = true
+            return
+        }
         let eta = Self.eta(progress, fractions: Dictionary(uniqueKeysWithValues: progress.running.map { ($0.key, fraction($0.value, rank: $0.key)) }), now: now)
         let drained = pending == 0 && progress.running.isEmpty
         let running = progress.running.sorted { $0.key < $1.key }.map { rank, job in
@@ -193,7 +210,7 @@ final class StatusWriter {
                                  etaSeconds: drained ? 0 : eta.seconds, etaMeasured: eta.measured,
                                  running: running, best: best)
         do { try status.write(to: folder) } catch {
-            if !warned { warn("warning: cannot write the status file: \(error)") }
+            if !warned { warn("warning: \(error) (the sweep goes on; `lmsweep status` reads the journal)") }
             warned = true
         }
     }
