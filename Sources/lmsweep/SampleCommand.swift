@@ -23,8 +23,8 @@ struct SampleCommand: ParsableCommand {
 
     @OptionGroup var source: WeightsSource
 
-    @Option(help: ArgumentHelp("Text the generated tokens continue (characters, or words at word level).", valueName: "text"))
-    var prompt = "\n"
+    @Option(help: ArgumentHelp("Text the generated tokens continue (characters, or words at word level; default: a line break).", valueName: "text"))
+    var prompt: String?
 
     @Option(help: ArgumentHelp("Tokens to generate.", valueName: "n"))
     var tokens = 500
@@ -39,6 +39,7 @@ struct SampleCommand: ParsableCommand {
     var seed: UInt64 = 1337
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
         guard tokens >= 0 else { throw ValidationError("--tokens must be at least 0 (got \(tokens))") }
@@ -48,10 +49,11 @@ struct SampleCommand: ParsableCommand {
 
     func run() throws {
         var options = SampleOptions()
-        options.prompt = prompt; options.tokens = tokens; options.temperature = temperature
+        options.prompt = prompt ?? "\n"; options.tokens = tokens; options.temperature = temperature
         options.topK = topK; options.seed = seed
         do {
             let path = try source.path()
+            if verbosity.verbose { StandardError.write("weights: \(path)") }
             let sample = try Trainer(dataLocation: data.location).sample(weightsPath: path, options: options)
             print(sample.prompt + sample.text)
         } catch {
