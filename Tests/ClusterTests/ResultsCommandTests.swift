@@ -65,6 +65,9 @@ final class ResultsCommandTests: XCTestCase {
         let best = records.min { $0.testNLL! < $1.testNLL! }!
         XCTAssertTrue(lines.contains { $0.hasPrefix("best so far: \(best.id) ") }, shown.stdout)
 
+        let watched = try SweepBinary.run(["status", out, "--watch", "--interval", "60"] + TestData.dataArguments)
+        XCTAssertEqual(watched.stdout, shown.stdout, "--watch of a finished sweep prints once and ends")
+
         let missing = try SweepBinary.run(["status", out + "/nowhere"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("\(out)/nowhere: not a sweep folder"), missing.stderr)

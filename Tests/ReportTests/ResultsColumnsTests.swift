@@ -150,10 +150,25 @@ final class ResultsColumnsTests: XCTestCase {
         XCTAssertEqual(kind["best"], .boolean)
     }
 
+    private func committed(_ folder: String) throws -> [[String]] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/results/\(folder)/results.csv")
+        return parseCSV(try String(contentsOf: url, encoding: .utf8))
+    }
+
+    /// The ablations tell 1, 2 and 4 heads and the MLP widths apart.
+    func testRegeneratedAblationsTableHasHeadsAndWidthColumns() throws {
+        let rows = try committed("study-ablations")
+        let column = Dictionary(uniqueKeysWithValues: rows[0].enumerated().map { ($1, $0) })
+        let kind = kinds(rows)
+        XCTAssertEqual(kind["heads"], .integer)
+        XCTAssertEqual(kind["hidden_width"], .integer)
+        XCTAssertEqual(Set(rows.dropFirst().map { $0[column["heads"]!] }.filter { !$0.isEmpty }), ["1", "2", "4"])
+        XCTAssertEqual(Set(rows.dropFirst().map { $0[column["hidden_width"]!] }.filter { !$0.isEmpty }), ["128", "256", "512"])
+    }
+
     func testRegeneratedGridTableHasBudgetAndSeedColumns() throws {
-        let grid = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("docs/results/grid/results.csv")
-        let rows = parseCSV(try String(contentsOf: grid, encoding: .utf8))
+        let rows = try committed("grid")
         let kind = kinds(rows)
         XCTAssertEqual(rows.count, 241)
         XCTAssertEqual(kind["flop_budget"], .integer)
