@@ -53,7 +53,8 @@ final class Coordinator {
         self.hosts = hosts
         self.communicator = communicator
         self.queue = JobQueue(plan: prepared.plan, journal: prepared.journal, ranks: communicator?.size ?? 1,
-                              cost: CostModel(calibratedFrom: prepared.existing.records))
+                              cost: CostModel(calibratedFrom: prepared.existing.records),
+                              existing: prepared.existing.records, warn: log)
         self.checkpoints = checkpoints
         self.interrupt = interrupt
         self.interruptGrace = interruptGrace
@@ -106,6 +107,7 @@ final class Coordinator {
                         try assign(to: rank)
                     case .heartbeat(let count):
                         if let last = activity[rank], last.count != count { activity[rank] = (count, Date()) }
+                        queue.heartbeat(from: rank, activity: count)
                     case .record(let record):
                         try accept(record, from: rank)
                         try assign(to: rank)
@@ -128,6 +130,7 @@ final class Coordinator {
                     try assign(to: rank)
                 }
             }
+            queue.heartbeat(from: 0, activity: local.activity.count)
             let polled = local.poll()
             for record in polled.records {
                 handled = true

@@ -8,7 +8,7 @@ import Training
 ///
 /// SLURM sends SIGTERM at a time limit, at preemption and on `scancel`, then SIGKILL after
 /// KillWait (30 s by default); `mpirun` forwards both signals to every rank, then kills the
-/// ranks after `odls_base_sigkill_timeout` (1 s by default: the launch scripts raise it).
+/// ranks after `odls_base_sigkill_timeout` more (1 s by default: the launch scripts set 5 s).
 public enum InterruptSignals {
     /// Raised by the first SIGTERM or SIGINT this process receives.
     public static let request = StopRequest()

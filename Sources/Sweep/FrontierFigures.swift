@@ -41,7 +41,7 @@ enum FrontierFigures {
                     let x = low + (high - low) * Double(i) / 40
                     return SVGPlot.Point(x: pow(10, x), y: fit.loss(atLog10N: x))
                 }
-                plot.series.append(.init(name: family.name, color: color(index), style: .line, dashed: !b.trusted, points: curve))
+                plot.series.append(.init(name: family.name, color: color(index), style: .line, dash: b.trusted ? .solid : .dashed, points: curve))
             }
             return plot
         }
@@ -77,7 +77,7 @@ enum FrontierFigures {
             let values = plot.series.flatMap(\.points).map(\.y).filter { $0 > 0 && $0.isFinite }
             if let low = values.min(), let high = values.max() {
                 for c in f.crossovers where c.convention == FrontierConvention.exact.rawValue {
-                    plot.series.append(.init(name: "crossover\(c.extrapolated ? " (extrapolated)" : "")", color: "#333333", style: .line, dashed: true,
+                    plot.series.append(.init(name: "crossover\(c.extrapolated ? " (extrapolated)" : "")", color: "#333333", style: .line, dash: .dashed,
                                              points: [SVGPlot.Point(x: c.budget, y: low), SVGPlot.Point(x: c.budget, y: high)]))
                 }
             }

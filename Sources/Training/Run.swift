@@ -164,6 +164,7 @@ extension RunConfig {
         if dataset != .text { c.textPath = nil; c.textSHA256 = nil; c.tokenizer = nil } else { c.tokenizer = tokenizer ?? .character }
         if schedule == .constant { c.warmupSteps = 0 }
         if flopBudget == nil || sizeToBudget != true { c.sizeToBudget = nil }
+        if saveWeights == .discard { c.saveWeights = nil }
         switch optimizer {
         case .adam, .adamw: c.momentum = 0.9
         case .sgd: c.beta1 = 0.9; c.beta2 = 0.999

@@ -97,10 +97,13 @@ public struct RunConfig: Codable, Hashable, Sendable {
     /// Restore the best-valid weights before the test evaluation (the study's protocol).
     public var restoreBest: Bool = true
 
-    // MARK: operation (how a run is carried out, never what it computes: no part of its id)
+    // MARK: operation (how a run is carried out and kept, never what it computes: no part of its id)
     /// Seconds of training between two checkpoints of a run in flight; nil for the default
     /// (300), 0 for none. Resuming from a checkpoint gives the uninterrupted run's bits.
     public var checkpointEvery: Double? = nil
+    /// In a sweep, write the weights the test used to `FOLDER/weights/ID.safetensors`: `none`
+    /// (the default), `best` (kept for the best run of each dataset and architecture), `all`.
+    public var saveWeights: WeightsPolicy? = nil
 
     public init() {}
 
@@ -116,6 +119,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
     /// Hägele et al. 2024).
     public enum Schedule: String, Codable, CaseIterable, Sendable { case constant, cosine, wsd }
     public enum EvalMode: String, Codable, CaseIterable, Sendable { case study, full }
+    public enum WeightsPolicy: String, Codable, CaseIterable, Sendable { case discard = "none", best, all }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataset, convention, maxTrainTokens = "max_train_tokens"
@@ -128,7 +132,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
         case epochs, windowsPerEpoch = "windows_per_epoch", tokenBudget = "token_budget"
         case flopBudget = "flop_budget", sizeToBudget = "size_to_budget", maxSteps = "max_steps", evalEvery = "eval_every"
         case evalMode = "eval_mode", evalWindows = "eval_windows", evalStride = "eval_stride"
-        case restoreBest = "restore_best"
+        case restoreBest = "restore_best", saveWeights = "save_weights"
         case checkpointEvery = "checkpoint_every"
     }
 

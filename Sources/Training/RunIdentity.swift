@@ -31,9 +31,9 @@ public enum RunIdentity {
         "size_to_budget": "null",
     ]
 
-    /// Keys that say how a run is carried out, never what it computes (`checkpoint_every`):
-    /// never written, so setting one changes no id.
-    public static let operationalKeys: Set<String> = ["checkpoint_every"]
+    /// Keys that say how a run is carried out or kept, never what it computes
+    /// (`checkpoint_every`, `save_weights`): never written, so setting one changes no id.
+    public static let operationalKeys: Set<String> = ["checkpoint_every", "save_weights"]
 
     /// The bytes an id hashes, for a canonical config.
     public static func canonicalJSON(of canonical: RunConfig) -> Data {

@@ -42,6 +42,19 @@ public struct TrainingCheckpoint: Equatable {
     var best: (nll: Double, eval: Int, weights: [Float])?
     var validNLL: [Double]
     var validSteps: [Int]
+    /// The record's other per-evaluation curves so far (tokens, exact FLOPs, training loss).
+    var curves = Curves()
+
+    struct Curves {
+        var validTokens: [Int]?
+        var validFLOPs: [Double]?
+        var trainLoss: [Double]?
+
+        func sameBits(as other: Curves) -> Bool {
+            validTokens == other.validTokens && validFLOPs?.map(\.bitPattern) == other.validFLOPs?.map(\.bitPattern)
+                && trainLoss?.map(\.bitPattern) == other.trainLoss?.map(\.bitPattern)
+        }
+    }
 
     /// The step the run resumes at.
     public var step: Int { progress.steps }
@@ -51,7 +64,7 @@ public struct TrainingCheckpoint: Equatable {
             && a.flops == b.flops && a.sampler.state == b.sampler.state && a.dropout.state == b.dropout.state
             && a.optimizer == b.optimizer && a.parameters == b.parameters
             && a.best?.nll == b.best?.nll && a.best?.eval == b.best?.eval && a.best?.weights == b.best?.weights
-            && a.validNLL == b.validNLL && a.validSteps == b.validSteps
+            && a.validNLL == b.validNLL && a.validSteps == b.validSteps && a.curves.sameBits(as: b.curves)
     }
 
     /// What the JSON header holds: the scalars, each Double as its bits.
@@ -67,6 +80,7 @@ public struct TrainingCheckpoint: Equatable {
         var best_nll: String?, best_eval: Int?
         var valid_nll: [String], valid_steps: [Int]
         var budget_steps: Int?
+        var valid_tokens: [Int]?, valid_flops: [String]?, train_loss: [String]?
     }
 
     /// The checkpoint as bytes (safetensors with the header in its metadata).
@@ -82,7 +96,8 @@ public struct TrainingCheckpoint: Equatable {
             sampler_rng: sampler.state.map { String($0, radix: 16) }, dropout_rng: dropout.state.map { String($0, radix: 16) },
             optimizer_steps: optimizer.steps, optimizer_buffers: optimizer.buffers.count,
             best_nll: best.map { Self.bits($0.nll) }, best_eval: best?.eval,
-            valid_nll: validNLL.map(Self.bits), valid_steps: validSteps, budget_steps: progress.budgetSteps)
+            valid_nll: validNLL.map(Self.bits), valid_steps: validSteps, budget_steps: progress.budgetSteps,
+            valid_tokens: curves.validTokens, valid_flops: curves.validFLOPs?.map(Self.bits), train_loss: curves.trainLoss?.map(Self.bits))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Strings and integers only: encoding cannot fail.
@@ -148,12 +163,15 @@ public struct TrainingCheckpoint: Equatable {
         }
         validNLL = try header.valid_nll.map { try double($0, "valid_nll") }
         validSteps = header.valid_steps
+        curves = Curves(validTokens: header.valid_tokens,
+                        validFLOPs: try header.valid_flops?.map { try double($0, "valid_flops") },
+                        trainLoss: try header.train_loss?.map { try double($0, "train_loss") })
     }
 
     init(runID: String, fingerprint: String, progress: TrainingProgress,
          flops: (forward: Double, backward: Double, optimizer: Double), sampler: RNG, dropout: RNG,
          optimizer: OptimizerState, parameters: [Float], best: (nll: Double, eval: Int, weights: [Float])?,
-         validNLL: [Double], validSteps: [Int]) {
+         validNLL: [Double], validSteps: [Int], curves: Curves = Curves()) {
         self.runID = runID
         self.fingerprint = fingerprint
         self.progress = progress
@@ -165,6 +183,7 @@ public struct TrainingCheckpoint: Equatable {
         self.best = best
         self.validNLL = validNLL
         self.validSteps = validSteps
+        self.curves = curves
     }
 
     private static func bits(_ value: Double) -> String { String(value.bitPattern, radix: 16) }

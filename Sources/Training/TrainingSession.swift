@@ -91,6 +91,8 @@ final class TrainingSession {
             best = resume.best
             record.validNLL = resume.validNLL
             record.validSteps = resume.validSteps
+            (record.validTokens, record.validFLOPs, record.trainLoss) =
+                (resume.curves.validTokens, resume.curves.validFLOPs, resume.curves.trainLoss)
             // A run sized to its budget learnt its length at its first step, before the checkpoint.
             if let steps = resume.progress.budgetSteps { sizeToBudget(steps: steps, plannedSteps: &plannedSteps) }
         }
@@ -98,8 +100,13 @@ final class TrainingSession {
         /// A valid evaluation: records it, keeps the best weights, reports progress.
         func evaluateValid(epoch: Int) {
             let nll = evaluator.nll(valid)
+            let trainLoss = p.lossCount > 0 ? p.lossSum / Double(p.lossCount) : .nan
+            p.lossSum = 0; p.lossCount = 0
             record.validNLL.append(nll)
             record.validSteps.append(p.steps)
+            record.validTokens = (record.validTokens ?? []) + [p.tokens]
+            record.validFLOPs = (record.validFLOPs ?? []) + [flops.total]
+            record.trainLoss = (record.trainLoss ?? []) + [trainLoss]
             guard nll.isFinite else {
                 diverged = "valid NLL is \(nll) at step \(p.steps)"
                 return
@@ -107,8 +114,6 @@ final class TrainingSession {
             if best == nil || nll < best!.nll {
                 best = (nll, record.validNLL.count - 1, c.restoreBest ? model.parameters.flatValues : [])
             }
-            let trainLoss = p.lossCount > 0 ? p.lossSum / Double(p.lossCount) : .nan
-            p.lossSum = 0; p.lossCount = 0
             let rate = p.trainingSeconds > 0 ? Double(p.windows) / p.trainingSeconds : 0
             let remaining = rate > 0 ? Double(max(0, plannedSteps - p.steps) * c.batchSize) / rate : 0
             progress?(String(format: "%@ epoch %d/%d step %d/%d  train %.4f  valid %.4f%@  %.0f windows/s  ETA %@",
@@ -125,7 +130,8 @@ final class TrainingSession {
                                flops: (flops.forward, flops.backward, flops.optimizer), sampler: sampler.rng,
                                dropout: stepper.carried.dropout, optimizer: stepper.carried.optimizer,
                                parameters: model.parameters.flatValues, best: best,
-                               validNLL: record.validNLL, validSteps: record.validSteps)
+                               validNLL: record.validNLL, validSteps: record.validSteps,
+                               curves: .init(validTokens: record.validTokens, validFLOPs: record.validFLOPs, trainLoss: record.trainLoss))
         }
 
         if let resume {

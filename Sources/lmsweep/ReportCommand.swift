@@ -6,10 +6,11 @@ import Training
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write report.md and SVG figures from one or more sweep journals.",
+        abstract: "Write results.csv, results.md, curves.csv, report.md and SVG figures from sweep journals.",
         discussion: """
         Reads the journals (sweep output folders or journal files), merges them as `lmsweep \
-        merge` does, and writes report.md with one table per dataset and its figures: test \
+        merge` does, and writes the tables (results.csv, results.md, curves.csv) and report.md \
+        with one table per dataset and its figures: test \
         NLL against training FLOPs under each FLOP convention (study proxy, 6N, exact) with \
         the Pareto frontier, against context length and depth, learning curves, learned vs \
         RoPE positions, and mean ± spread over seeds. Runs sized to a FLOP budget (isoflop \
@@ -52,9 +53,12 @@ struct ReportCommand: ParsableCommand {
         let name = title ?? URL(fileURLWithPath: folder).lastPathComponent
         var frontier = FrontierOptions()
         frontier.parameterCount = FrontierOptions.ParameterCount(rawValue: frontierParameters)!
-        let written = try Report.write(records: merged.records, to: URL(fileURLWithPath: folder), title: name, frontier: frontier)
-        print("report of \(merged.records.count) runs: \(written[0].path)")
-        print("figures: \(written.count - 1) SVG files in \(folder)")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let files = try ResultFiles.write(merged.records, to: folder, title: name, frontier: frontier)
+        let figures = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".svg") }
+        print("report of \(merged.records.count) runs: \(files.report)")
+        print("tables: \(files.csv), \(files.markdown), \(files.curves)")
+        print("figures: \(figures.count) SVG files in \(folder)")
     }
 
     private func defaultFolder() -> String {

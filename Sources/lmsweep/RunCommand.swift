@@ -87,8 +87,10 @@ struct RunCommand: ParsableCommand {
         do {
             let location = data.location
             let verbose = verbosity.verbose
+            // Where runs with save_weights write theirs: the sweep folder, as the launcher names it.
+            let folder = output.out ?? (try? SweepSpec.load(path: spec)).map(PreparedSweep.defaultOutput) ?? "."
             let staging = stageData ? DataStaging(location: location, folder: stageDir) { staged in
-                TrainerRunner(dataLocation: staged, blasThreads: blasThreads, verbose: verbose)
+                TrainerRunner(dataLocation: staged, blasThreads: blasThreads, verbose: verbose, sweepFolder: folder)
             } : nil
             var options = SweepLauncher.Options()
             options.retryFailed = retryFailed
@@ -98,7 +100,7 @@ struct RunCommand: ParsableCommand {
             options.add = add
             options.stallLimit = stallLimit
             outcome = try SweepLauncher.run(
-                specPath: spec, output: output.out, options: options, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
+                specPath: spec, output: output.out, options: options, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose, sweepFolder: folder) },
                 log: verbosity.log)
         } catch let interrupted as SweepLauncher.Interrupted {
             // The launcher has said so already, first thing.
@@ -122,9 +124,19 @@ struct RunCommand: ParsableCommand {
                          + "coordinator %.3f s CPU (%.2f%% of a core)", wall, outcome.ranks, outcome.ranks == 1 ? "" : "s",
                          outcome.idealSeconds, outcome.coordinatorCPUSeconds, 100 * outcome.coordinatorCPUSeconds / max(wall, 1e-9)))
         }
+        // The best run per dataset and architecture over the whole journal (earlier sessions too).
+        if let all = try? Journal.load(path: outcome.journalPath) {
+            let records = MergedRecords(all).records
+            BestRuns.lines(records).forEach { print($0) }
+            let folder = (outcome.journalPath as NSString).deletingLastPathComponent
+            SavedWeights.keepBest(of: records, in: folder)
+            let saved = SavedWeights.runs(in: folder)
+            if !saved.isEmpty { print("weights: \(saved.count) in \(SavedWeights.folder(in: folder)) (lmsweep sample --weights \(folder) --run ID)") }
+        }
         print("journal: \(outcome.journalPath)")
         print("results: \(outcome.results.csv)")
         print("results: \(outcome.results.markdown)")
+        print("curves:  \(outcome.results.curves)")
         print("report:  \(outcome.results.report)")
     }
 }
@@ -133,12 +145,14 @@ struct RunCommand: ParsableCommand {
 final class TrainerRunner: JobRunner {
     private let trainer: Trainer
     private let verbose: Bool
+    private let sweepFolder: String
 
-    init(dataLocation: DataLocation, blasThreads: Int, verbose: Bool) {
+    init(dataLocation: DataLocation, blasThreads: Int, verbose: Bool, sweepFolder: String) {
         trainer = Trainer(dataLocation: dataLocation)
         // After the Trainer, which sets its own default of one thread per rank.
         TensorCore.setBLASThreads(blasThreads)
         self.verbose = verbose
+        self.sweepFolder = sweepFolder
     }
 
     func run(_ config: RunConfig, rank: Int, host: String, activity: Activity, checkpointing: Checkpointing) -> RunOutcome {
@@ -146,7 +160,13 @@ final class TrainerRunner: JobRunner {
         let progress: (String) -> Void = { [verbose] line in
             if verbose || line.contains("checkpoint") { StandardError.write("[rank \(rank)] \(line)") }
         }
-        return trainer.train(config, rank: rank, host: host, progress: progress, activity: activity, checkpointing: checkpointing)
+        var weights: String? = nil
+        if let policy = config.saveWeights, policy != .discard {
+            weights = SavedWeights.path(of: config.id, in: sweepFolder)
+            try? FileManager.default.createDirectory(atPath: SavedWeights.folder(in: sweepFolder), withIntermediateDirectories: true)
+        }
+        return trainer.train(config, rank: rank, host: host, progress: progress, activity: activity, checkpointing: checkpointing,
+                             saveWeightsTo: weights)
     }
 
     func preflight(_ config: RunConfig) throws {

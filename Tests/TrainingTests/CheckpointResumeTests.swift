@@ -73,6 +73,9 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertEqual(b.flopsBackward, a.flopsBackward, "\(what): backward FLOPs", file: file, line: line)
         XCTAssertEqual(b.flopsOptimizer, a.flopsOptimizer, "\(what): optimizer FLOPs", file: file, line: line)
         XCTAssertEqual(b.bitsPerChar, a.bitsPerChar, "\(what): bits per char", file: file, line: line)
+        XCTAssertEqual(b.validTokens, a.validTokens, "\(what): valid tokens", file: file, line: line)
+        XCTAssertEqual(b.validFLOPs, a.validFLOPs, "\(what): valid FLOPs", file: file, line: line)
+        XCTAssertEqual(b.trainLoss?.map(\.bitPattern), a.trainLoss?.map(\.bitPattern), "\(what): training loss", file: file, line: line)
     }
 
     private func resumed(_ config: RunConfig, from bytes: Data?, log: ((String) -> Void)? = nil) throws -> RunRecord {
