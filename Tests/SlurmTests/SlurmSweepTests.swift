@@ -185,6 +185,7 @@ final class SlurmSweepTests: XCTestCase {
         XCTAssertEqual(signal.status, 0, signal.stderr)
         let stopped = try cluster.waitUntilFinished(job, in: scratch)
         XCTAssertNotEqual(stopped, ["COMPLETED"], "SIGTERM ended the job early: \(text("job-\(job).out"))")
+        XCTAssertTrue(text("job-\(job).out").contains("slurm.sbatch: SIGTERM: passed to rank 0 (pid "), text("job-\(job).out"))
         let before = try Self.records(in: out)
         XCTAssertLessThan(before.count, Self.jobCount, "the sweep was stopped before its end")
         XCTAssertEqual(try Self.testNLLs(before, in: out).count, before.count, "no run journaled twice")
