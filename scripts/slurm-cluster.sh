@@ -90,10 +90,13 @@ down() {
 # caller of `up` gave this script: a program that waits for `up` to end by end-of-file on a
 # pipe or socket (Foundation's Process does) would otherwise wait for the daemons' end.
 without_inherited_fds() {
+  # In the daemon's own subshell: a descriptor that is already gone (the one that listed the
+  # folder) is no failure of `up`.
+  trap - ERR
   local fd
   for fd in /proc/$BASHPID/fd/*; do
     fd="${fd##*/}"
-    [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
   done
   exec "$@"
 }
@@ -180,7 +183,14 @@ MailProg=/bin/true
 # The node is what this file says, even on a machine with more or fewer cores.
 SlurmdParameters=config_overrides
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
-PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP
+# Preemption as sites run it: a job of partition urgent requeues the jobs of partition test
+# whose CPUs it needs; they get their --signal (sbatch --signal=B:TERM@60) at once, and
+# GraceTime seconds before they are killed.
+PreemptType=preempt/partition_prio
+PreemptMode=REQUEUE
+SlurmctldParameters=preempt_send_user_signal
+PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP PriorityTier=1 PreemptMode=REQUEUE GraceTime=30
+PartitionName=urgent Nodes=$node MaxTime=INFINITE State=UP PriorityTier=2 PreemptMode=OFF
 EOF
 
   # -D: in the foreground of a background job, so $! is the daemon's PID; the pidfile says the same.
@@ -194,7 +204,8 @@ EOF
   for _ in $(seq 300); do
     [ -n "$(live_pid "$state/slurmctld.pid" || true)" ] || failed "slurmctld exited"
     [ -n "$(live_pid "$state/slurmd.pid" || true)" ] || failed "slurmd exited"
-    node_state="$(sinfo -h -N -n "$node" -o %T 2>/dev/null || true)"
+    # One line per partition the node is in.
+    node_state="$(sinfo -h -N -n "$node" -o %T 2>/dev/null | sort -u | paste -sd, || true)"
     [ "$node_state" = idle ] && break
     sleep 0.1
   done

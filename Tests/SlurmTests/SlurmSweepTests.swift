@@ -201,6 +201,31 @@ final class SlurmSweepTests: XCTestCase {
         try assertUninterruptedResults(in: out)
     }
 
+    func testPreemptedSweepRequeuesItselfAndRunsEveryJobOnceWithUninterruptedResults() throws {
+        let cluster = try XCTUnwrap(cluster)
+        let out = path("results/preemptible")
+        let job = try cluster.submit(["-n", "2", "--requeue", "--signal=B:USR1@60", "-o", "job-%j.out", script("slurm.sbatch"),
+                                      Self.spec, "--out", "results/preemptible"] + TestData.dataArguments, in: scratch)
+        let deadline = Date().addingTimeInterval(120)
+        while ((try? Self.records(in: out)) ?? []).isEmpty && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(try Self.records(in: out).isEmpty, "no record within 120 s: \(text("job-\(job).out"))")
+        // A job of the higher partition needs both CPUs: SLURM preempts the sweep (PreemptMode=REQUEUE),
+        // sending it its --signal (preempt_send_user_signal).
+        let urgent = try cluster.submit(["-p", "urgent", "-n", "2", "-o", "urgent-%j.out", "--wrap", "cat \(out)/journal.jsonl | wc -l"],
+                                        in: scratch)
+        XCTAssertEqual(try cluster.waitUntilFinished(urgent, in: scratch), ["COMPLETED"])
+        let journaledWhenPreempted = Int(text("urgent-\(urgent).out").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        XCTAssertTrue((1..<Self.jobCount).contains(journaledWhenPreempted),
+                      "the urgent job ran mid-sweep (\(journaledWhenPreempted) of \(Self.jobCount) runs journaled)")
+        XCTAssertEqual(try cluster.waitUntilFinished(job, in: scratch, upTo: 180), ["COMPLETED"], text("job-\(job).out"))
+        XCTAssertEqual(try cluster.job(job, in: scratch)["Restarts"], "1")
+        let log = text("job-\(job).out")
+        XCTAssertTrue(log.contains("slurm.sbatch: SIGTERM: passed to rank 0 (pid "), log)
+        XCTAssertTrue(log.contains("slurm.sbatch: the sweep stopped for the time limit or a preemption: scontrol requeue \(job)"), log)
+        XCTAssertTrue(log.contains("(restart 1)"), log)
+        try assertUninterruptedResults(in: out)
+    }
+
     func testSrunWithoutMPIWiringIsRefusedWithTheFixAndSrunMpiPmixRuns() throws {
         let cluster = try XCTUnwrap(cluster)
         let lmsweep = SweepBinary.executable
