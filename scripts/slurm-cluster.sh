@@ -13,6 +13,7 @@
 #                own munge socket
 #   env          `export SLURM_CONF=DIR/slurm.conf`: what the client commands need
 #   *.pid        the PID of munged, slurmctld and slurmd;  *.log  their logs
+# and `down` removes it, but only a folder `up` made (it refuses any other).
 # Daemons run as root (SlurmUser=root): jobs run as the submitting user, so only root can run
 # this. Process tracking is by parent PID (proctrack/linuxproc) and no task plugin: no cgroups,
 # so it works in containers. If `up` fails half-way, a trap runs `down`.
@@ -69,9 +70,16 @@ stop_pid_files() {
   rm -f "$@"
 }
 
+# `up` makes this file first in the state folder: `down` removes only a folder that has it.
+marker=.made-by-slurm-cluster
+
 down() {
   trap - ERR
   [ -d "$state" ] || return 0
+  if [ -n "$(ls -A "$state")" ] && [ ! -f "$state/$marker" ]; then
+    echo "slurm-cluster: $state is not a folder this script made (no $state/$marker): leaving it alone" >&2
+    exit 2
+  fi
   # Jobs first, while slurmctld and slurmd can still end them (their job steps are not ours to
   # hunt down by name), then the daemons.
   if [ -n "$(live_pid "$state/slurmctld.pid" || true)" ] && [ -n "$(live_pid "$state/slurmd.pid" || true)" ]; then
@@ -129,6 +137,7 @@ up() {
   down
   mkdir -p "$state"
   chmod 0700 "$state"
+  : >"$state/$marker"
   mkdir -p "$state/ctld" "$state/spool" "$state/tmp"
   trap 'down' ERR
 
