@@ -12,9 +12,9 @@ public final class Adam {
     public let decoupledWeightDecay: Bool
     let flops: FlopCounter?
     /// Steps taken so far (t in the bias corrections).
-    public private(set) var stepCount = 0
-    private let firstMoment: UnsafeMutablePointer<Float>
-    private let secondMoment: UnsafeMutablePointer<Float>
+    public internal(set) var stepCount = 0
+    let firstMoment: UnsafeMutablePointer<Float>
+    let secondMoment: UnsafeMutablePointer<Float>
 
     public init(parameters: ParameterSet, lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false, flops: FlopCounter?) {
@@ -91,8 +91,8 @@ public final class SGD {
     public var lr: Float
     public let momentum: Float, weightDecay: Float
     let flops: FlopCounter?
-    private let momentumBuffer: UnsafeMutablePointer<Float>
-    private var started = false
+    let momentumBuffer: UnsafeMutablePointer<Float>
+    var started = false
 
     public init(parameters: ParameterSet, lr: Float, momentum: Float = 0, weightDecay: Float = 0, flops: FlopCounter?) {
         precondition(parameters.isFinalized, "SGD: finalize the ParameterSet first")

@@ -72,6 +72,12 @@ public struct Run: Hashable, Sendable {
     public let evaluation: EvaluationMode
     public let restoreBest: Bool
 
+    // MARK: operation
+    /// Seconds of training between checkpoints; 0 for none.
+    public let checkpointEvery: Double
+    /// `checkpoint_every`'s default: 5 minutes.
+    public static let defaultCheckpointSeconds = 300.0
+
     /// Attention and transformer: models over a sequence of positions.
     public var isSequenceModel: Bool { architecture == .attention || architecture == .transformer }
 
@@ -172,7 +178,8 @@ extension RunConfig {
                    warmupSteps: c.warmupSteps, gradClip: c.gradClip, batchSize: c.batchSize, seed: c.seed,
                    epochs: c.epochs, windowsPerEpoch: c.windowsPerEpoch, tokenBudget: c.tokenBudget,
                    flopBudget: c.flopBudget, maxSteps: c.maxSteps, evalEvery: c.evalEvery,
-                   evaluation: evaluation, restoreBest: c.restoreBest)
+                   evaluation: evaluation, restoreBest: c.restoreBest,
+                   checkpointEvery: c.checkpointEvery ?? Run.defaultCheckpointSeconds)
     }
 
     /// The canonical form (``Run/config``).

@@ -92,6 +92,11 @@ public struct RunConfig: Codable, Hashable, Sendable {
     /// Restore the best-valid weights before the test evaluation (the study's protocol).
     public var restoreBest: Bool = true
 
+    // MARK: operation (how a run is carried out, never what it computes: no part of its id)
+    /// Seconds of training between two checkpoints of a run in flight; nil for the default
+    /// (300), 0 for none. Resuming from a checkpoint gives the uninterrupted run's bits.
+    public var checkpointEvery: Double? = nil
+
     public init() {}
 
     // Each concept is declared once, by the module that owns it; a config names them.
@@ -117,6 +122,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
         case flopBudget = "flop_budget", maxSteps = "max_steps", evalEvery = "eval_every"
         case evalMode = "eval_mode", evalWindows = "eval_windows", evalStride = "eval_stride"
         case restoreBest = "restore_best"
+        case checkpointEvery = "checkpoint_every"
     }
 
     /// Every key a config accepts, in declaration order (for `--help`, specs and error messages).

@@ -75,7 +75,7 @@ extension RunConfig {
         value(.epochs, \.epochs), value(.windowsPerEpoch, \.windowsPerEpoch), optional(.tokenBudget, \.tokenBudget),
         optional(.flopBudget, \.flopBudget), optional(.maxSteps, \.maxSteps), optional(.evalEvery, \.evalEvery),
         value(.evalMode, \.evalMode), optional(.evalWindows, \.evalWindows), optional(.evalStride, \.evalStride),
-        value(.restoreBest, \.restoreBest),
+        value(.restoreBest, \.restoreBest), optional(.checkpointEvery, \.checkpointEvery),
     ]
 
     /// `dataset`: a name, or `text:PATH` for `dataset: text` with `text_path: PATH`.

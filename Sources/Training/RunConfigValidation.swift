@@ -41,6 +41,7 @@ extension RunConfig {
         if let v = tokenBudget { size(v, "token_budget", max: Limits.tokens) }
         if let v = flopBudget { check(v > 0 && v <= 1e24, "flop_budget", v, "must be a positive number at most 1e24") }
         if let v = maxSteps { size(v, "max_steps", max: Limits.count) }
+        if let v = checkpointEvery { check(v >= 0 && v <= 1e9, "checkpoint_every", v, "must be seconds in 0...1e9 (0: no checkpoints)") }
         if let v = evalEvery { size(v, "eval_every", max: Limits.count) }
         if let v = c.evalWindows { size(v, "eval_windows", max: Limits.count) }
         if let v = c.evalStride {

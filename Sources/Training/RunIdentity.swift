@@ -29,6 +29,10 @@ public enum RunIdentity {
         "text_path": "null", "text_sha256": "null", "tokenizer": "null",
     ]
 
+    /// Keys that say how a run is carried out, never what it computes (`checkpoint_every`):
+    /// never written, so setting one changes no id.
+    public static let operationalKeys: Set<String> = ["checkpoint_every"]
+
     /// The bytes an id hashes, for a canonical config.
     public static func canonicalJSON(of canonical: RunConfig) -> Data {
         Data(encode(canonical.fields, laterDefaults: laterKeyDefaults).utf8)
@@ -37,7 +41,7 @@ public enum RunIdentity {
     /// The encoding of `fields`, with `laterDefaults` as the later keys' defaults.
     static func encode(_ fields: [RunField], laterDefaults: [String: String]) -> String {
         let written = fields.filter { field in
-            version1Keys.contains(field.key) || laterDefaults[field.key] != field.json
+            !operationalKeys.contains(field.key) && (version1Keys.contains(field.key) || laterDefaults[field.key] != field.json)
         }
         let members = written.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
             .map { "\"\($0.key)\":\($0.json)" }

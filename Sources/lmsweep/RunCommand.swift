@@ -103,6 +103,9 @@ struct RunCommand: ParsableCommand {
             outcome = try SweepLauncher.run(
                 specPath: spec, output: output.out, options: options, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
                 log: verbosity.log)
+        } catch let interrupted as SweepLauncher.Interrupted {
+            // The launcher has said so already, first thing.
+            throw ExitCode(interrupted.exitCode)
         } catch let error as SpecValidationError {
             StandardError.write("\(error)")
             throw ExitCode.failure
@@ -141,9 +144,12 @@ final class TrainerRunner: JobRunner {
         self.verbose = verbose
     }
 
-    func run(_ config: RunConfig, rank: Int, host: String, activity: Activity) -> RunRecord {
-        let progress: ((String) -> Void)? = verbose ? { StandardError.write("[rank \(rank)] \($0)") } : nil
-        return trainer.run(config, rank: rank, host: host, progress: progress, activity: activity)
+    func run(_ config: RunConfig, rank: Int, host: String, activity: Activity, checkpointing: Checkpointing) -> RunOutcome {
+        // Resuming, or setting a checkpoint aside, is worth a line even without --verbose.
+        let progress: (String) -> Void = { [verbose] line in
+            if verbose || line.contains("checkpoint") { StandardError.write("[rank \(rank)] \(line)") }
+        }
+        return trainer.train(config, rank: rank, host: host, progress: progress, activity: activity, checkpointing: checkpointing)
     }
 
     func preflight(_ config: RunConfig) throws {
