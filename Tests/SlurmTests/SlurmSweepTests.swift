@@ -4,8 +4,9 @@ import XCTest
 
 /// The README's SLURM recipes on a real one-node SLURM with 2 CPUs, each submitted as a user
 /// would from a folder of their own: the batch script, a job array with a dependent merge, a
-/// sweep stopped by SIGTERM and requeued, and srun with and without MPI wiring. Every sweep's
-/// results are checked against one uninterrupted single-process run of the same spec.
+/// sweep stopped by SIGTERM and requeued, one preempted that requeues itself (both resume their
+/// runs in flight from checkpoints), and srun with and without MPI wiring. Every sweep's results
+/// are checked against one uninterrupted single-process run of the same spec.
 final class SlurmSweepTests: XCTestCase {
     /// One cluster for the class (up and down take a few seconds): brought up before the first
     /// test, stopped after the last; each test cancels what it left running.
@@ -189,6 +190,9 @@ final class SlurmSweepTests: XCTestCase {
         let before = try Self.records(in: out)
         XCTAssertLessThan(before.count, Self.jobCount, "the sweep was stopped before its end")
         XCTAssertEqual(try Self.testNLLs(before, in: out).count, before.count, "no run journaled twice")
+        // Both ranks were mid-run: their runs are checkpointed in the sweep folder.
+        XCTAssertTrue(text("job-\(job).out").contains("runs checkpointed, "), text("job-\(job).out"))
+        XCTAssertFalse(checkpoints(out).isEmpty, "checkpoints of the runs in flight")
 
         let requeue = try cluster.run("scontrol", ["requeue", job], in: scratch)
         XCTAssertEqual(requeue.status, 0, requeue.stderr)
@@ -196,9 +200,16 @@ final class SlurmSweepTests: XCTestCase {
         XCTAssertEqual(try cluster.job(job, in: scratch)["Restarts"], "1")
         let log = text("job-\(job).out")
         XCTAssertTrue(log.contains("(restart 0)") && log.contains("(restart 1)"), "one output file for both starts: \(log)")
+        XCTAssertTrue(log.contains("resumes from its checkpoint"), log)
+        XCTAssertEqual(checkpoints(out), [], "a journaled run's checkpoint is removed")
         let after = try Self.records(in: out)
         XCTAssertEqual(after.prefix(before.count).map(\.id), before.map(\.id), "finished records are kept, in order")
         try assertUninterruptedResults(in: out)
+    }
+
+    /// The checkpoint files in `folder`/checkpoints.
+    private func checkpoints(_ folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/checkpoints")) ?? []).filter { $0.hasSuffix(".ckpt") }
     }
 
     func testPreemptedSweepRequeuesItselfAndRunsEveryJobOnceWithUninterruptedResults() throws {
@@ -223,6 +234,8 @@ final class SlurmSweepTests: XCTestCase {
         XCTAssertTrue(log.contains("slurm.sbatch: SIGTERM: passed to rank 0 (pid "), log)
         XCTAssertTrue(log.contains("slurm.sbatch: the sweep stopped for the time limit or a preemption: scontrol requeue \(job)"), log)
         XCTAssertTrue(log.contains("(restart 1)"), log)
+        XCTAssertTrue(log.contains("resumes from its checkpoint"), log)
+        XCTAssertEqual(checkpoints(out), [], "a journaled run's checkpoint is removed")
         try assertUninterruptedResults(in: out)
     }
 
