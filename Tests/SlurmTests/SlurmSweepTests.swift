@@ -45,6 +45,8 @@ final class SlurmSweepTests: XCTestCase {
             }
         }
         shared = nil
+        try? FileManager.default.removeItem(atPath: referenceFolder)
+        try? FileManager.default.removeItem(atPath: spec)
         super.tearDown()
     }
 
@@ -71,9 +73,11 @@ final class SlurmSweepTests: XCTestCase {
 
     /// Test NLL per run id of one uninterrupted single-process sweep of `spec`, run once per
     /// test process.
+    static let referenceFolder = NSTemporaryDirectory() + "lmsweep-slurm-reference-\(UUID().uuidString.prefix(8))"
+
     static let reference: Result<[String: Double], Error> = {
         Result {
-            let out = NSTemporaryDirectory() + "lmsweep-slurm-reference-\(UUID().uuidString.prefix(8))"
+            let out = referenceFolder
             let result = try SweepBinary.run(["run", spec, "--out", out] + TestData.dataArguments, timeout: 300)
             guard result.status == 0 else { throw SlurmCluster.Failure(what: "the reference sweep", output: result.stderr) }
             return try testNLLs(records(in: out), in: out)
