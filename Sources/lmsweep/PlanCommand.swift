@@ -31,7 +31,7 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var data: DataOptions
 
-    @Option(help: ArgumentHelp("Plan only piece K of N of the sweep, as `run --shard K/N` runs it.", valueName: "K/N"))
+    @Option(help: ArgumentHelp("Plan only piece K of N of the sweep (K from 1), or `slurm` (this job-array task's piece), as `run --shard` runs it.", valueName: "K/N|slurm"))
     var shard: String?
 
     @Option(help: ArgumentHelp("Print this job's resolved config (a unique prefix of its id is enough).", valueName: "id"))

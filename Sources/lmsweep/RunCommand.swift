@@ -26,16 +26,19 @@ struct RunCommand: ParsableCommand {
         reach a remote node) stop the sweep, naming them and the fix. Each record carries its \
         numerics; `lmsweep numerics` prints this machine's.
 
-        --shard K/N runs piece K of N of the sweep (the same split every time, balanced by \
-        predicted cost) into its own folder, for SLURM job arrays or machines without MPI between \
-        them; `lmsweep merge` joins the folders.
+        --shard K/N runs piece K of N of the sweep (K from 1 to N; the same split every time, \
+        balanced by predicted cost) into its own folder, for SLURM job arrays or machines without \
+        MPI between them; `lmsweep merge` joins the folders. --shard slurm takes the piece from a \
+        job-array task's SLURM_ARRAY_TASK_ID, _MIN, _MAX and _COUNT, so that sbatch --array=0-7 \
+        runs the 8 pieces (scripts/slurm-array.sbatch).
 
         Examples:
           lmsweep run sweeps/smoke.yaml
           mpirun -np 2 lmsweep run sweeps/grid.yaml --out results/grid
           scripts/run-local.sh sweeps/grid.yaml     (all cores, root-safe flags)
           mpirun --hostfile hosts lmsweep run sweeps/grid.yaml --stage-data   (nodes without the data)
-          lmsweep run sweeps/grid.yaml --shard $SLURM_ARRAY_TASK_ID/8 --out results/grid-$SLURM_ARRAY_TASK_ID
+          lmsweep run sweeps/grid.yaml --shard 3/8 --out results/grid-3
+          lmsweep run sweeps/grid.yaml --shard slurm --out results/grid/pieces/$SLURM_ARRAY_TASK_ID   (in sbatch --array=0-7)
         """)
 
     @Argument(help: "The sweep spec (YAML, or JSON), e.g. sweeps/smoke.yaml.")
@@ -46,7 +49,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Run again the jobs whose journal status is failed or diverged.")
     var retryFailed = false
 
-    @Option(help: ArgumentHelp("Run only piece K of N of the sweep (balanced by predicted cost; join the pieces' folders with lmsweep merge).", valueName: "K/N"))
+    @Option(help: ArgumentHelp("Run only piece K of N of the sweep, K from 1 to N (balanced by predicted cost; join the pieces' folders with lmsweep merge), or `slurm`: this job-array task's piece (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN + 1 of SLURM_ARRAY_TASK_COUNT).", valueName: "K/N|slurm"))
     var shard: String?
 
     @Option(help: ArgumentHelp("OpenBLAS threads per rank (one rank per core wants 1).", valueName: "n"))
