@@ -49,8 +49,10 @@ public enum SweepLauncher {
         /// Once SIGTERM or SIGINT reaches rank 0, how long it waits for the ranks' checkpoints.
         /// Under SLURM's default KillWait of 30 s, with room for the tables.
         public var interruptGrace: Double = 20
-        /// Handle SIGTERM and SIGINT (checkpoint, then stop); off for tests in one process.
-        public var handleSignals = true
+        /// Handle SIGTERM and SIGINT (checkpoint, then stop): `lmsweep run` does. Off by default,
+        /// because handling them means ignoring their default action, which every process
+        /// started afterwards inherits (a test process's daemons would then ignore SIGTERM).
+        public var handleSignals = false
         public init() {}
 
         /// Workers beat at least four times per stall limit, and at most every 5 s.

@@ -102,6 +102,7 @@ struct RunCommand: ParsableCommand {
             options.allowMixedNumerics = allowMixedNumerics
             options.add = add
             options.stallLimit = stallLimit
+            options.handleSignals = true
             outcome = try SweepLauncher.run(
                 specPath: spec, output: output.out, options: options, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose, sweepFolder: folder) },
                 log: verbosity.log)

@@ -52,12 +52,12 @@ final class SlurmSweepTests: XCTestCase {
 
     // MARK: the sweep and its reference
 
-    /// Six real transformer runs of 0.5 to 2 s each (6.5 s in all on one core): long enough
+    /// Six real transformer runs of about 1 to 3 s each on a quiet core: long enough
     /// that a SIGTERM after the first record lands mid-sweep.
     static let specText = """
         name: slurm-tiny
         base: {arch: transformer, dataset: \(TestData.tinyShakespeare), d_model: 32, heads: 2, ffn_width: 64,
-               epochs: 1, windows_per_epoch: 6144, batch_size: 32, eval_windows: 300}
+               epochs: 1, windows_per_epoch: 20000, batch_size: 32, eval_windows: 300}
         axes:
           context: [16, 24, 32]
           depth: [2, 3]
