@@ -104,6 +104,8 @@ let package = Package(
         .testTarget(name: "FaultTests", dependencies: ["Sweep", "Training", "TestSupport"]),
         // Cluster mode over network-namespace test hosts: scripts and mpirun as subprocesses only.
         .testTarget(name: "NetnsClusterTests", dependencies: ["TestSupport"]),
+        // A real one-node SLURM (scripts/slurm-cluster.sh): sbatch, job arrays, requeue, srun.
+        .testTarget(name: "SlurmTests", dependencies: ["Sweep", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -30,6 +30,21 @@ flags=()
 # this shell's environment, and a rank whose OpenBLAS picks other kernels rounds differently (the
 # start-up numerics check would refuse the sweep).
 for name in $(compgen -e | grep '^OPENBLAS_' || true); do flags+=(-x "$name"); done
+# A node that dies silently (power, cable, panic) closes no connection: TCP keepalive on the
+# daemons' connections (30 s idle + 3 probes 10 s apart) lets mpirun notice within about a
+# minute and end the job, and an attached ssh session fails a node that cannot start its daemon
+# at once. Open MPI refuses a parameter given twice: one given after the spec replaces ours.
+for setting in orte_leave_session_attached=1 oob_tcp_keepalive_time=30 oob_tcp_keepalive_intvl=10 \
+               oob_tcp_keepalive_probes=3; do
+  name="${setting%%=*}"
+  given=0
+  for option in "${mpi_options[@]}"; do [ "$option" = "$name" ] && given=1; done
+  [ "$given" -eq 1 ] || flags+=(--mca "$name" "${setting#*=}")
+done
 # No -np: Open MPI starts one rank per slot (a host without `slots=` gets one per core).
+# On SIGTERM or Ctrl-C, mpirun waits odls_base_sigkill_timeout seconds, forwards SIGTERM to every
+# rank, and SIGKILLs them as long again later. Its default, 1 s, is too short for a large run to
+# send its checkpoint; 5 s (10 s in all, under SLURM's 30 s KillWait) is enough for the study's.
+export OMPI_MCA_odls_base_sigkill_timeout="${OMPI_MCA_odls_base_sigkill_timeout:-5}"
 exec mpirun --hostfile "$hostfile" "${flags[@]}" "${mpi_options[@]}" \
   "$(pwd)/.build/release/lmsweep" run "$spec" "$@"

@@ -31,4 +31,8 @@ flags=()
 # start-up numerics check would refuse the sweep).
 for name in $(compgen -e | grep '^OPENBLAS_' || true); do flags+=(-x "$name"); done
 # shellcheck disable=SC2086  # MPIRUN_OPTIONS is a list of flags
+# On SIGTERM or Ctrl-C, mpirun waits odls_base_sigkill_timeout seconds, forwards SIGTERM to every
+# rank, and SIGKILLs them as long again later. Its default, 1 s, is too short for a large run to
+# send its checkpoint; 5 s (10 s in all, under SLURM's 30 s KillWait) is enough for the study's.
+export OMPI_MCA_odls_base_sigkill_timeout="${OMPI_MCA_odls_base_sigkill_timeout:-5}"
 exec mpirun -np "$ranks" "${flags[@]}" ${MPIRUN_OPTIONS:-} .build/release/lmsweep run "$@"

@@ -3,7 +3,7 @@
 # build is far too slow) and runs every test, multi-rank mpirun tests included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --for-tests
 # Tests launch real `mpirun`; as root Open MPI refuses without these.
 if [ "$(id -u)" -eq 0 ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

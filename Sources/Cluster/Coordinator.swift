@@ -27,15 +27,38 @@ final class Coordinator {
     /// Workers with nothing to do while others still run.
     private var waiting: Set<Int> = []
     private let hosts: [Int: String]
+    /// Where runs in flight are checkpointed (nil: nowhere).
+    private let checkpoints: CheckpointFolder?
+    /// Raised by SIGTERM or SIGINT: every run in flight checkpoints and stops, nothing new starts.
+    private let interrupt: StopRequest
+    /// How long, once interrupted, rank 0 waits for the ranks' last checkpoints.
+    private let interruptGrace: Double
+    private var interruptedAt: Date?
+    /// What an interruption left: runs checkpointed, runs that will start over.
+    public struct Interruption: Equatable {
+        public var checkpointed = 0
+        public var restarting = 0
+        /// Ranks that did not answer within the grace period.
+        public var unanswered: [Int] = []
+    }
+    private(set) var interruption: Interruption?
+    /// Whether a signal to this rank ended the session (not only one worker's own).
+    var wasInterrupted: Bool { interruptedAt != nil }
 
     init(communicator: Communicator?, prepared: PreparedSweep, runner: JobRunner, host: String,
-         pollInterval: Double, stallLimit: Double = 600, hosts: [Int: String] = [:], log: @escaping (String) -> Void) {
+         pollInterval: Double, stallLimit: Double = 600, hosts: [Int: String] = [:],
+         checkpoints: CheckpointFolder? = nil, interrupt: StopRequest = StopRequest(), interruptGrace: Double = 25,
+         log: @escaping (String) -> Void) {
         self.stallLimit = stallLimit
         self.hosts = hosts
         self.communicator = communicator
         self.queue = JobQueue(plan: prepared.plan, journal: prepared.journal, ranks: communicator?.size ?? 1,
-                              cost: CostModel(calibratedFrom: prepared.existing.records))
-        self.local = LocalWorker(runner: runner, host: host)
+                              cost: CostModel(calibratedFrom: prepared.existing.records),
+                              existing: prepared.existing.records, warn: log)
+        self.checkpoints = checkpoints
+        self.interrupt = interrupt
+        self.interruptGrace = interruptGrace
+        self.local = LocalWorker(runner: runner, host: host, checkpoints: .folder(checkpoints, log: log))
         self.pollInterval = pollInterval
         self.log = log
     }
@@ -61,6 +84,13 @@ final class Coordinator {
         while !(local.stopped && stoppedWorkers.count == workers) {
             var handled = false
             let finishedBefore = queue.received.count
+            if interrupt.isRaised && interruptedAt == nil { try beginInterruption() }
+            if let since = interruptedAt, Date().timeIntervalSince(since) > interruptGrace {
+                interruption?.unanswered = queue.progress.running.keys.sorted()
+                log(String(format: "rank 0: %@ did not stop within %.0f s; ending without them",
+                           interruption!.unanswered.map { "rank \($0)" }.joined(separator: ", "), interruptGrace))
+                break
+            }
             if let communicator {
                 while let envelope = try communicator.probe() {
                     handled = true
@@ -77,10 +107,19 @@ final class Coordinator {
                         try assign(to: rank)
                     case .heartbeat(let count):
                         if let last = activity[rank], last.count != count { activity[rank] = (count, Date()) }
+                        queue.heartbeat(from: rank, activity: count)
                     case .record(let record):
                         try accept(record, from: rank)
                         try assign(to: rank)
-                    case .job, .stop, .check, .checked, .stageRequest, .stageFile:
+                    case .checkpoint(let id, let bytes):
+                        store(Data(bytes), of: id, from: rank)
+                    case .interrupted(let run):
+                        stopped(run, on: rank)
+                        // A rank that was told, or signalled itself, to stop gets no more work.
+                        activity[rank] = nil
+                        try communicator.send(.stop, to: rank)
+                        stoppedWorkers.insert(rank)
+                    case .job, .stop, .check, .checked, .stageRequest, .stageFile, .interrupt:
                         log("rank 0: ignoring an unexpected \(message.tag) message from rank \(rank)")
                     }
                 }
@@ -91,15 +130,23 @@ final class Coordinator {
                     try assign(to: rank)
                 }
             }
-            let (records, wantsWork) = local.poll()
-            for record in records {
+            queue.heartbeat(from: 0, activity: local.activity.count)
+            let polled = local.poll()
+            for record in polled.records {
                 handled = true
                 try accept(record, from: 0)
             }
-            if wantsWork && !local.stopped {
-                if let job = queue.next(for: 0) {
+            for run in polled.interrupted {
+                handled = true
+                stopped(run, on: 0)
+            }
+            if polled.wantsWork && !local.stopped {
+                if interruptedAt != nil || !polled.interrupted.isEmpty {
                     handled = true
-                    local.give(.job(job))
+                    local.give(.stop)
+                } else if let job = queue.next(for: 0) {
+                    handled = true
+                    local.give(.job(job, resume: resumeBytes(for: job)))
                 } else if queue.isDrained {
                     handled = true
                     local.give(.stop)
@@ -143,10 +190,62 @@ final class Coordinator {
         }
     }
 
+    /// SIGTERM or SIGINT: runs in flight checkpoint and stop, idle ranks stop, nothing new starts.
+    private func beginInterruption() throws {
+        interruptedAt = Date()
+        interruption = Interruption()
+        local.stop.raise()
+        guard let communicator else { return }
+        for rank in queue.progress.running.keys.sorted() where rank != 0 {
+            try communicator.send(.interrupt, to: rank)
+        }
+        for rank in waiting.sorted() {
+            try communicator.send(.stop, to: rank)
+            stoppedWorkers.insert(rank)
+        }
+        waiting = []
+    }
+
+    /// A run a stop ended: back to the queue, to resume from its checkpoint (in this session on
+    /// another rank, when only that rank was signalled; else in the next).
+    private func stopped(_ run: InterruptedRun, on rank: Int) {
+        guard let job = queue.abandon(rank: rank) else { return }
+        if job.id != run.id { log("rank 0: rank \(rank) stopped run \(run.id) while it held \(job.id)") }
+        if interruption == nil { interruption = Interruption() }
+        if run.step != nil && checkpoints?.has(job.id) == true { interruption!.checkpointed += 1 } else { interruption!.restarting += 1 }
+        log("rank \(rank): run \(job.id) (\(job.summary)) stopped " + (run.step.map { "at its checkpoint of step \($0)" } ?? "without a checkpoint; it starts over"))
+    }
+
+    /// A worker's checkpoint of the run it holds, written into the sweep folder.
+    private func store(_ bytes: Data, of id: String, from rank: Int) {
+        guard let checkpoints else { return }
+        guard queue.progress.running[rank]?.id == id else {
+            log("rank 0: ignoring a checkpoint of run \(id) from rank \(rank), which does not hold that run")
+            return
+        }
+        do { try checkpoints.write(bytes, for: id) } catch {
+            log("rank 0: could not write the checkpoint of run \(id) from rank \(rank): \(error); the run goes on")
+        }
+    }
+
+    /// The checkpoint a job resumes from, if a session before this one (or a stopped rank) left one.
+    private func resumeBytes(for job: Job) -> Data? {
+        guard let bytes = checkpoints?.read(job.id) else { return nil }
+        log("run \(job.id) (\(job.summary)) resumes from its checkpoint (\(bytes.count / 1024) KiB)")
+        return bytes
+    }
+
     private func assign(to rank: Int) throws {
         guard let communicator else { return }
-        if let job = queue.next(for: rank) {
+        if interruptedAt != nil {
+            activity[rank] = nil
+            try communicator.send(.stop, to: rank)
+            stoppedWorkers.insert(rank)
+        } else if let job = queue.next(for: rank) {
             activity[rank] = (0, Date())
+            if let bytes = resumeBytes(for: job) {
+                try communicator.send(.checkpoint(id: job.id, bytes: Array(bytes)), to: rank)
+            }
             try communicator.send(.job(job.config), to: rank)
         } else if !queue.isDrained {
             activity[rank] = nil
@@ -163,6 +262,8 @@ final class Coordinator {
             log("rank 0: rank \(rank) returned run \(record.id) for job \(expected.id) (\(expected.summary)); journaling it as returned")
         }
         try queue.finish(record, from: rank)
+        // Journaled (and fsynced): its checkpoint is no longer needed.
+        checkpoints?.remove(record.id)
         if record.status != .ok {
             log("run \(record.id) (\(record.run.summary)) on rank \(rank): \(record.status.rawValue): \(record.error ?? "")")
         }

@@ -8,9 +8,15 @@ public struct WorldsOfOne: Error, CustomStringConvertible {
     public let declared: Int
     public let worldSize: Int
     public var description: String {
-        "the launcher started \(declared) tasks (\(variable)=\(declared)) but MPI sees a world of \(worldSize): "
-            + "each task would run the sweep on its own. Launch with mpirun, or with srun --mpi=pmix "
-            + "(srun --mpi=list shows what this SLURM supports)"
+        let problem = "the launcher started \(declared) tasks (\(variable)=\(declared)) but MPI sees a world of \(worldSize): "
+            + "each task would run the sweep on its own. "
+        guard variable == "SLURM_STEP_NUM_TASKS" else {
+            return problem + "Launch with mpirun, or with srun --mpi=pmix (srun --mpi=list shows what this SLURM supports)"
+        }
+        // srun without an MPI plugin (MpiDefault=none). Open MPI 4.1 wires up through PMIx
+        // (Debian's SLURM 22.05 ships pmix_v4); or let mpirun start the ranks in the allocation.
+        return problem + "Fix: srun --mpi=pmix -n \(declared) lmsweep run ... (srun --mpi=list shows what this SLURM "
+            + "supports), or mpirun -np \(declared) lmsweep run ... inside the allocation (sbatch scripts/slurm.sbatch, salloc)"
     }
 }
 

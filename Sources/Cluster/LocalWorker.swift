@@ -11,23 +11,37 @@ import Training
 /// `MPI_THREAD_FUNNELED` is all Open MPI has to provide; the two threads meet only here,
 /// under one lock.
 final class LocalWorker {
-    enum Assignment { case job(Job), stop }
+    /// A job, with the checkpoint bytes it resumes from (nil: it starts fresh).
+    enum Assignment { case job(Job, resume: Data?), stop }
+
+    /// Where the runs' checkpoints go: rank 0 writes them into the sweep folder from this
+    /// thread; a worker keeps them here for its main thread to send to rank 0 over MPI.
+    enum CheckpointSink {
+        case folder(CheckpointFolder?, log: (String) -> Void)
+        case outbox
+    }
 
     private let condition = NSCondition()
     private var assignment: Assignment?
     private var waiting = false
     private var finished: [RunRecord] = []
+    private var interrupted: [InterruptedRun] = []
+    private var outbox: [(id: String, bytes: Data)] = []
     private(set) var stopped = false
     private let runner: JobRunner
     private let rank: Int
     private let host: String
+    private let sink: CheckpointSink
     /// Ticked by the runs this thread trains (the heartbeat's count).
     let activity = Activity()
+    /// Raised (SIGTERM): the run in flight checkpoints at its next step boundary and stops.
+    let stop = StopRequest()
 
-    init(runner: JobRunner, rank: Int = 0, host: String) {
+    init(runner: JobRunner, rank: Int = 0, host: String, checkpoints: CheckpointSink = .folder(nil, log: { _ in })) {
         self.runner = runner
         self.rank = rank
         self.host = host
+        self.sink = checkpoints
     }
 
     func start() {
@@ -38,14 +52,15 @@ final class LocalWorker {
         thread.start()
     }
 
-    /// Called by the main thread: records finished since the last poll, and whether the
-    /// trainer is waiting for its next assignment.
-    func poll() -> (records: [RunRecord], wantsWork: Bool) {
+    /// What the trainer produced since the last poll, in order: checkpoints (a worker's, to
+    /// send), then finished records and interrupted runs; and whether it waits for work.
+    /// A run's last checkpoint is always returned no later than its interruption.
+    func poll() -> (checkpoints: [(id: String, bytes: Data)], records: [RunRecord], interrupted: [InterruptedRun], wantsWork: Bool) {
         condition.lock()
         defer { condition.unlock() }
-        let records = finished
-        finished = []
-        return (records, waiting && assignment == nil)
+        let result = (outbox, finished, interrupted, waiting && assignment == nil)
+        outbox = []; finished = []; interrupted = []
+        return result
     }
 
     /// Called by the main thread when ``poll()`` said the trainer wants work.
@@ -57,6 +72,22 @@ final class LocalWorker {
         condition.unlock()
     }
 
+    private func save(_ checkpoint: TrainingCheckpoint, of id: String) {
+        switch sink {
+        case .folder(let folder, let log):
+            guard let folder else { return }
+            do { try folder.write(checkpoint.encoded(), for: id) } catch {
+                log("rank \(rank): could not write the checkpoint of run \(id) at step \(checkpoint.step): \(error); "
+                    + "the run goes on, and resumes from its previous checkpoint if interrupted")
+            }
+        case .outbox:
+            let bytes = checkpoint.encoded()
+            condition.lock()
+            outbox.append((id, bytes))
+            condition.unlock()
+        }
+    }
+
     private func loop() {
         while true {
             condition.lock()
@@ -66,10 +97,15 @@ final class LocalWorker {
             assignment = nil
             waiting = false
             condition.unlock()
-            guard case .job(let job) = next else { return }
-            let record = runner.run(job.config, rank: rank, host: host, activity: activity)
+            guard case .job(let job, let resume) = next else { return }
+            let id = job.id
+            let checkpointing = Checkpointing(resumeFrom: resume, stop: stop) { [self] in save($0, of: id) }
+            let outcome = runner.run(job.config, rank: rank, host: host, activity: activity, checkpointing: checkpointing)
             condition.lock()
-            finished.append(record)
+            switch outcome {
+            case .finished(let record): finished.append(record)
+            case .interrupted(let id, let step): interrupted.append(InterruptedRun(id: id, step: step))
+            }
             condition.unlock()
         }
     }

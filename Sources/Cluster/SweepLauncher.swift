@@ -46,6 +46,13 @@ public enum SweepLauncher {
         /// Seconds without progress after which a worker is stalled (`--stall-limit`).
         public var stallLimit: Double = 600
         public var pollInterval = SweepLauncher.defaultPollInterval
+        /// Once SIGTERM or SIGINT reaches rank 0, how long it waits for the ranks' checkpoints.
+        /// Under SLURM's default KillWait of 30 s, with room for the tables.
+        public var interruptGrace: Double = 20
+        /// Handle SIGTERM and SIGINT (checkpoint, then stop): `lmsweep run` does. Off by default,
+        /// because handling them means ignoring their default action, which every process
+        /// started afterwards inherits (a test process's daemons would then ignore SIGTERM).
+        public var handleSignals = false
         public init() {}
 
         /// Workers beat at least four times per stall limit, and at most every 5 s.
@@ -61,6 +68,20 @@ public enum SweepLauncher {
         }
     }
 
+    /// SIGTERM or SIGINT ended the sweep: runs in flight were checkpointed, nothing is lost.
+    public struct Interrupted: Error, CustomStringConvertible {
+        public let checkpointed: Int
+        public let finished: Int
+        /// Runs stopped without a checkpoint (`checkpoint_every: 0`, or stopped before one): they start over.
+        public let restarting: Int
+        public let signal: Int32?
+        public var description: String {
+            "interrupted: \(checkpointed) runs checkpointed, \(finished) finished this session; run the same command to resume"
+        }
+        /// The exit status a shell shows for the signal (130 for SIGINT, 143 for SIGTERM).
+        public var exitCode: Int32 { 128 + (signal ?? SIGTERM) }
+    }
+
     /// Returns the outcome on rank 0 and nil on the other ranks. Before any training every rank
     /// measures its numerics; ranks that differ, or a journal whose records were computed under
     /// other numerics, stop the sweep unless `options.allowMixedNumerics`.
@@ -73,6 +94,7 @@ public enum SweepLauncher {
         defer { communicator?.finalize() }
         try LaunchCheck.check(worldSize: communicator?.size ?? 1)
         let rank = communicator?.rank ?? 0
+        if options.handleSignals { InterruptSignals.install(who: "rank \(rank)") }
         if let communicator, rank != 0 {
             try Worker(communicator: communicator, runner: try makeRunner(), staging: staging,
                        pollInterval: pollInterval, heartbeatInterval: options.heartbeatInterval, log: log).run()
@@ -106,6 +128,10 @@ public enum SweepLauncher {
             throw error
         }
         for warning in prepared.warnings { log("warning: \(warning)") }
+        let checkpoints = CheckpointFolder(sweepFolder: prepared.journal.directory)
+        // A checkpoint whose run is journaled is left over from a stop between the two writes.
+        let journaled = Set(prepared.existing.records.map(\.id))
+        for id in checkpoints.ids() where journaled.contains(id) { checkpoints.remove(id) }
         let plan = prepared.plan
         let piece = prepared.shard.map { " (shard \($0) of \(prepared.specJobCount))" } ?? ""
         log("sweep \(prepared.spec.name): \(prepared.jobs.count) jobs\(piece), \(plan.done.count) already in \(prepared.journal.path), "
@@ -117,7 +143,9 @@ public enum SweepLauncher {
         let host = communicator?.processorName ?? ProcessInfo.processInfo.hostName
         let records: [RunRecord]
         let coordinator = Coordinator(communicator: communicator, prepared: prepared, runner: runner, host: host,
-                                      pollInterval: pollInterval, stallLimit: options.stallLimit, hosts: hosts, log: log)
+                                      pollInterval: pollInterval, stallLimit: options.stallLimit, hosts: hosts,
+                                      checkpoints: checkpoints, interrupt: options.handleSignals ? InterruptSignals.request : StopRequest(),
+                                      interruptGrace: options.interruptGrace, log: log)
         do {
             records = try coordinator.run()
         } catch {
@@ -127,6 +155,17 @@ public enum SweepLauncher {
             if !inFlight.isEmpty { log("runs in flight, not journaled: " + inFlight.joined(separator: "; ")) }
             if let communicator { communicator.abort(code: 1) }
             throw error
+        }
+        if coordinator.wasInterrupted {
+            let counts = coordinator.interruption ?? Coordinator.Interruption()
+            if counts.restarting > 0 { log("\(counts.restarting) run(s) stopped without a checkpoint start over when resumed") }
+            let interrupted = Interrupted(checkpointed: counts.checkpointed, finished: records.count, restarting: counts.restarting,
+                                          signal: InterruptSignals.received)
+            // First, before anything slow: mpirun SIGKILLs every rank about a second after it
+            // forwards SIGTERM. The journal and checkpoints are already on disk.
+            FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
+            _ = try? prepared.writeResults(warn: log)
+            throw interrupted
         }
         let results = try prepared.writeResults(warn: log)
         if !coordinator.stalled.isEmpty, communicator != nil {

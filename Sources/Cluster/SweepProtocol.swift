@@ -6,7 +6,9 @@ import Training
 public protocol JobRunner: AnyObject {
     /// Never throws: a failed or diverged run is a record with that status. `activity` is
     /// ticked as the run works (steps, evaluation batches): the rank's heartbeat carries it.
-    func run(_ config: RunConfig, rank: Int, host: String, activity: Activity) -> RunRecord
+    /// `checkpointing` holds the checkpoint to resume from, takes the new ones, and carries the
+    /// stop request (SIGTERM) that ends the run, interrupted, at its next step boundary.
+    func run(_ config: RunConfig, rank: Int, host: String, activity: Activity, checkpointing: Checkpointing) -> RunOutcome
     /// Checks, before any training, that a config can run here (data present, context fits).
     func preflight(_ config: RunConfig) throws
     /// Where this runner reads datasets (nil: it reads none): text corpora are pinned from here.
@@ -24,7 +26,11 @@ public protocol JobRunner: AnyObject {
 ///     worker → 0   ready              "give me work" (after a clean check)
 ///     worker → 0   heartbeat(count)   every few seconds while training: the run's activity count
 ///     worker → 0   record(JSON line)  a finished run; also asks for the next job
+///     0 → worker   checkpoint(id, bytes) the checkpoint the next job resumes from, if it has one
 ///     0 → worker   job(config JSON)   the largest pending job
+///     worker → 0   checkpoint(id, bytes) every `checkpoint_every` of its run; rank 0 writes it
+///     0 → worker   interrupt          SIGTERM reached rank 0: checkpoint the run and stop
+///     worker → 0   interrupted(id, step) its run stopped (after its last checkpoint message)
 ///     0 → worker   stop               nothing left; finalize and exit
 ///
 /// Records travel as the journal's own JSON line, so what rank 0 writes is byte for byte what
@@ -38,10 +44,14 @@ enum SweepMessage: Equatable {
     case heartbeat(UInt64)
     case record(RunRecord)
     case job(RunConfig)
+    case checkpoint(id: String, bytes: [UInt8])
+    case interrupt
+    case interrupted(InterruptedRun)
     case stop
 
     enum Tag: Int32 {
         case ready = 1, record = 2, job = 3, stop = 4, check = 5, checked = 6, stageRequest = 7, stageFile = 8, heartbeat = 9
+        case checkpoint = 10, interrupt = 11, interrupted = 12
     }
 
     var tag: Tag {
@@ -54,13 +64,19 @@ enum SweepMessage: Equatable {
         case .heartbeat: return .heartbeat
         case .record: return .record
         case .job: return .job
+        case .checkpoint: return .checkpoint
+        case .interrupt: return .interrupt
+        case .interrupted: return .interrupted
         case .stop: return .stop
         }
     }
 
     var payload: [UInt8] {
         switch self {
-        case .ready, .stop: return []
+        case .ready, .stop, .interrupt: return []
+        // The id (16 hex digits, no newline), a newline, the checkpoint's bytes.
+        case .checkpoint(let id, let bytes): return Array(id.utf8) + [0x0A] + bytes
+        case .interrupted(let run): return Self.encode(run)
         case .checked(let report): return Self.encode(report)
         case .heartbeat(let count): return Array(String(count).utf8)
         case .record(let record): return Array(record.jsonLine().utf8)
@@ -86,6 +102,13 @@ enum SweepMessage: Equatable {
         switch Tag(rawValue: tag) {
         case .ready: self = .ready
         case .stop: self = .stop
+        case .interrupt: self = .interrupt
+        case .interrupted: self = .interrupted(try JSONDecoder().decode(InterruptedRun.self, from: Data(payload)))
+        case .checkpoint:
+            guard let newline = payload.firstIndex(of: 0x0A), newline > 0, newline <= 64 else {
+                throw DecodeError(description: "a checkpoint message without its run id")
+            }
+            self = .checkpoint(id: String(decoding: payload[..<newline], as: UTF8.self), bytes: Array(payload[(newline + 1)...]))
         case .heartbeat:
             guard let count = UInt64(String(decoding: payload, as: UTF8.self)) else {
                 throw DecodeError(description: "a heartbeat without its count")
@@ -100,6 +123,12 @@ enum SweepMessage: Equatable {
         case nil: throw DecodeError(description: "unknown sweep message tag \(tag)")
         }
     }
+}
+
+/// A run a stop request ended: `step` is the checkpoint it can resume from (nil: none).
+struct InterruptedRun: Codable, Equatable {
+    let id: String
+    let step: Int?
 }
 
 /// A worker's answer to the start-up check.

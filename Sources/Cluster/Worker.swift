@@ -35,6 +35,8 @@ final class Worker {
         }
         var busy = false
         var lastBeat = Date()
+        /// Checkpoints rank 0 sent for the jobs it is about to send.
+        var resumes: [String: Data] = [:]
         while true {
             if let envelope = try communicator.probe(from: 0) {
                 switch try SweepMessage(tag: envelope.tag, payload: try communicator.receive(envelope)) {
@@ -42,22 +44,39 @@ final class Worker {
                     return
                 case .check(let configs):
                     if try !check(configs, stagingFolder: &stagingFolder) { return }
-                    let local = LocalWorker(runner: runner, rank: communicator.rank, host: communicator.processorName)
+                    let local = LocalWorker(runner: runner, rank: communicator.rank, host: communicator.processorName,
+                                            checkpoints: .outbox)
                     local.start()
                     trainer = local
+                case .checkpoint(let id, let bytes):
+                    resumes[id] = Data(bytes)
                 case .job(let config):
                     guard let trainer else { continue }
-                    trainer.give(.job(Job(config: config)))
+                    let job = Job(config: config)
+                    trainer.give(.job(job, resume: resumes.removeValue(forKey: job.id)))
                     busy = true
                     lastBeat = Date()
-                case .ready, .record, .checked, .stageRequest, .stageFile, .heartbeat:
+                case .interrupt:
+                    trainer?.stop.raise()
+                case .ready, .record, .checked, .stageRequest, .stageFile, .heartbeat, .interrupted:
                     continue
                 }
                 continue
             }
             if let trainer {
-                for record in trainer.poll().records {
+                // A signal to this rank itself (mpirun forwards SIGTERM to every rank).
+                if InterruptSignals.request.isRaised { trainer.stop.raise() }
+                let polled = trainer.poll()
+                // Checkpoints first: rank 0 must hold a run's last checkpoint before it hears the run stopped.
+                for (id, bytes) in polled.checkpoints {
+                    try communicator.send(.checkpoint(id: id, bytes: Array(bytes)), to: 0)
+                }
+                for record in polled.records {
                     try communicator.send(.record(record), to: 0)
+                    busy = false
+                }
+                for run in polled.interrupted {
+                    try communicator.send(.interrupted(run), to: 0)
                     busy = false
                 }
                 if busy && Date().timeIntervalSince(lastBeat) >= heartbeatInterval {

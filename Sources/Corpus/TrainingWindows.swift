@@ -77,6 +77,12 @@ public struct TrainingWindowSampler: Sendable {
     /// How many distinct windows there are to draw from.
     public var windowStartCount: Int { trainTokenCount - contextLength }
 
+    /// Continues from a generator state a checkpoint saved (``rng``), drawing next exactly the
+    /// windows the uninterrupted sampler would have drawn.
+    public mutating func resume(rng: RNG) {
+        self.rng = rng
+    }
+
     /// Overwrites the first `windows` rows of `batch` (all of it by default) with fresh random
     /// windows and their targets.
     public mutating func fill(_ batch: inout TrainingBatch, windows: Int? = nil) {

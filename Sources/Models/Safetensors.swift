@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// The safetensors format (Hugging Face): an 8-byte little-endian header length N, N bytes of
 /// JSON `{name: {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__":
@@ -39,14 +40,12 @@ public enum Safetensors {
         header += entries.joined(separator: ",") + "}"
         var headerBytes = Array(header.utf8)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
-        // Byte by byte with shifts rather than raw-memory copies: unsafe code stays in TensorCore.
+        // One copy per tensor (TensorCore's FloatBytes: unsafe code stays in TensorCore).
         var bytes: [UInt8] = []
         bytes.reserveCapacity(8 + headerBytes.count + offset)
         appendLittleEndian(UInt64(headerBytes.count), bytes: 8, to: &bytes)
         bytes.append(contentsOf: headerBytes)
-        for t in tensors {
-            for value in t.values { appendLittleEndian(UInt64(value.bitPattern), bytes: 4, to: &bytes) }
-        }
+        for t in tensors { FloatBytes.append(t.values, to: &bytes) }
         return Data(bytes)
     }
 
@@ -103,13 +102,7 @@ public enum Safetensors {
             guard (0...dataBytes).contains(begin), (begin...dataBytes).contains(end), end - begin == 4 * count else {
                 throw fail("tensor '\(name)': shape \(shape) and data_offsets [\(begin), \(end)] disagree or run past the file's \(dataBytes) data bytes")
             }
-            var values = [Float](repeating: 0, count: count)
-            var at = dataStart + begin
-            for i in 0..<count {
-                let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-                values[i] = Float(bitPattern: bits)
-                at += 4
-            }
+            let values = FloatBytes.floats(bytes, at: dataStart + begin, count: count)
             tensors.append((begin, Tensor(name: name, shape: shape, values: values)))
         }
         return (tensors.sorted { $0.begin < $1.begin }.map(\.tensor), metadata)

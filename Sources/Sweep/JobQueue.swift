@@ -11,10 +11,24 @@ public final class JobQueue {
     /// Records received this session, in arrival order.
     public private(set) var received: [RunRecord] = []
 
-    public init(plan: Resume.Plan, journal: Journal, ranks: Int, cost: CostModel = CostModel()) {
+    /// Keeps `status.json` beside the journal (``SweepStatus``).
+    private let status: StatusWriter
+
+    /// `existing`: the journal's records, for the status file's failure count and best run.
+    public init(plan: Resume.Plan, journal: Journal, ranks: Int, cost: CostModel = CostModel(),
+                existing: [RunRecord] = [], warn: @escaping (String) -> Void = { _ in }) {
         pending = plan.pending.sorted(by: Job.largestFirst)
         progress = SweepProgress(plan: plan, ranks: ranks, cost: cost)
         self.journal = journal
+        status = StatusWriter(folder: journal.directory, existing: existing, warn: warn)
+        status.update(progress, pending: pending.count, force: true)
+    }
+
+    /// A rank's activity count (its heartbeat, or rank 0's own trainer's): the status file's
+    /// progress and last heartbeat.
+    public func heartbeat(from rank: Int, activity: UInt64) {
+        status.heartbeat(rank: rank, count: activity)
+        status.update(progress, pending: pending.count)
     }
 
     /// The largest pending job for `rank`, or nil when none is left.
@@ -22,6 +36,8 @@ public final class JobQueue {
         guard !pending.isEmpty else { return nil }
         let job = pending.removeFirst()
         progress.start(job, on: rank)
+        status.started(rank: rank)
+        status.update(progress, pending: pending.count, force: true)
         return job
     }
 
@@ -30,6 +46,8 @@ public final class JobQueue {
         try journal.append(record)
         received.append(record)
         progress.finish(on: rank)
+        status.finished(record)
+        status.update(progress, pending: pending.count, force: true)
     }
 
     /// Puts `rank`'s running job back at the head of the queue (the rank stalled); returns it.

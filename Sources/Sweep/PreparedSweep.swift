@@ -59,7 +59,7 @@ public struct PreparedSweep {
                              plan: plan, warnings: expansion.warnings, shard: shard, specJobCount: expansion.jobs.count)
     }
 
-    /// Regenerates `results.csv`, `results.md` and `report.md` with its figures from the
+    /// Regenerates `results.csv`, `results.md`, `curves.csv` and `report.md` with its figures from the
     /// journal (the source of truth).
     @discardableResult
     public func writeResults(warn: (String) -> Void) throws -> ResultFiles {
@@ -76,13 +76,15 @@ public struct PreparedSweep {
 public struct ResultFiles: Sendable {
     public let csv: String
     public let markdown: String
+    public let curves: String
     public let report: String
 
-    public static func write(_ records: [RunRecord], to directory: String, title: String) throws -> ResultFiles {
+    public static func write(_ records: [RunRecord], to directory: String, title: String,
+                             frontier: FrontierOptions = FrontierOptions()) throws -> ResultFiles {
         let tables = try ResultsTable(records).write(to: directory)
-        try Report.write(records: records, to: URL(fileURLWithPath: directory), title: title)
+        try Report.write(records: records, to: URL(fileURLWithPath: directory), title: title, frontier: frontier)
         // Named like the tables: relative to the working directory when the folder was given so.
-        return ResultFiles(csv: tables.csv, markdown: tables.markdown,
+        return ResultFiles(csv: tables.csv, markdown: tables.markdown, curves: tables.curves,
                            report: (directory as NSString).appendingPathComponent("report.md"))
     }
 }

@@ -34,6 +34,7 @@ struct SpecReader {
         var grids: [SweepGrid]?
         var include: [ConfigPatch] = []
         var exclude: [ConfigPatch] = []
+        var isoflopNode: Node?
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? Self.render(keyNode)
             switch key {
@@ -59,6 +60,8 @@ struct SpecReader {
                 include = patches(value, path: "include")
             case "exclude":
                 exclude = patches(value, path: "exclude")
+            case "isoflop":
+                isoflopNode = value
             default:
                 report(keyNode, key: "top level", value: key, "unknown spec key\(Self.hint(key, among: SweepSpec.topLevelKeys)) (keys: \(SweepSpec.topLevelKeys.joined(separator: ", ")))")
             }
@@ -66,6 +69,9 @@ struct SpecReader {
         if name == nil && !mapping.keys.contains(where: { $0.string == "name" }) {
             report(line: Self.line(root), key: "name", value: "", "missing: a spec needs a name (it names the output folder)")
         }
+        // An iso-FLOP section's grids join `grids`; without `grids` they are the whole sweep.
+        let isoflop = isoflopNode.flatMap { readIsoFLOP($0, topAxes: topAxes) }
+        if let isoflop { grids = (grids ?? []) + isoflop.1 }
         let allGrids: [SweepGrid]
         if let grids {
             allGrids = grids.map { grid in
@@ -80,7 +86,8 @@ struct SpecReader {
         }
         // Returned even with problems, so that expansion can report bad configs in the same pass.
         return SweepSpec(file: file, text: text, name: name ?? "unnamed", description: description, base: base,
-                         overrides: overrides, grids: allGrids, include: include, exclude: exclude)
+                         overrides: overrides, grids: allGrids, include: include, exclude: exclude,
+                         isoflop: isoflop?.0)
     }
 
     // MARK: sections
@@ -171,7 +178,7 @@ struct SpecReader {
     }
 
     /// A mapping of run-config keys, each key known and each value of the right type.
-    private mutating func patch(_ node: Node, path: String) -> ConfigPatch {
+    mutating func patch(_ node: Node, path: String) -> ConfigPatch {
         guard let mapping = node.mapping else {
             report(node, key: path, "must be a mapping of run-config keys (\(RunConfig.keys.prefix(6).joined(separator: ", ")), ...)")
             return ConfigPatch(settings: [], line: Self.line(node))
@@ -219,7 +226,7 @@ struct SpecReader {
 
     // MARK: reporting
 
-    private mutating func report(_ node: Node, key: String, value: String? = nil, _ message: String) {
+    mutating func report(_ node: Node, key: String, value: String? = nil, _ message: String) {
         report(line: Self.line(node), key: key, value: value ?? Self.render(node), message)
     }
 

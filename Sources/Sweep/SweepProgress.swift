@@ -46,6 +46,9 @@ public struct SweepProgress {
         runningSince.removeValue(forKey: rank)
     }
 
+    /// When `rank`'s running job started.
+    public func startedAt(rank: Int) -> Date? { runningSince[rank] }
+
     /// When each running job started, and the rank-seconds the finished ones took.
     private var runningSince: [Int: Date] = [:]
     private var sessionBusySeconds: Double = 0

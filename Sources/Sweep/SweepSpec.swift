@@ -70,6 +70,8 @@ public struct SweepSpec {
     public let grids: [SweepGrid]
     public let include: [ConfigPatch]
     public let exclude: [ConfigPatch]
+    /// The `isoflop` section (``IsoFLOPDesign``), whose grids are already in ``grids``.
+    public let isoflop: IsoFLOPDesign?
 
     /// A name is one safe path component: `results/NAME` can never climb out of `results` or
     /// hide itself.
@@ -80,7 +82,7 @@ public struct SweepSpec {
 
     /// Keys a spec may have at its top level.
     public static let topLevelKeys = ["name", "description", "base", "overrides", "axes", "grids",
-                                      "include", "exclude"]
+                                      "include", "exclude", "isoflop"]
 
     /// Reads and checks a spec file; throws ``SpecValidationError`` listing every problem.
     public static func load(path: String) throws -> SweepSpec {
@@ -121,9 +123,9 @@ public struct SweepSpec {
 
     init(file: String, text: String, name: String, description: String?, base: ConfigPatch,
          overrides: [RunConfig.Architecture: ConfigPatch], grids: [SweepGrid],
-         include: [ConfigPatch], exclude: [ConfigPatch]) {
+         include: [ConfigPatch], exclude: [ConfigPatch], isoflop: IsoFLOPDesign? = nil) {
         self.file = file; self.text = text; self.name = name; self.description = description
         self.base = base; self.overrides = overrides; self.grids = grids
-        self.include = include; self.exclude = exclude
+        self.include = include; self.exclude = exclude; self.isoflop = isoflop
     }
 }

@@ -12,9 +12,9 @@ public final class Adam {
     public let decoupledWeightDecay: Bool
     let flops: FlopCounter?
     /// Steps taken so far (t in the bias corrections).
-    public private(set) var stepCount = 0
-    private let firstMoment: UnsafeMutablePointer<Float>
-    private let secondMoment: UnsafeMutablePointer<Float>
+    public internal(set) var stepCount = 0
+    let firstMoment: UnsafeMutablePointer<Float>
+    let secondMoment: UnsafeMutablePointer<Float>
 
     public init(parameters: ParameterSet, lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false, flops: FlopCounter?) {
@@ -91,8 +91,8 @@ public final class SGD {
     public var lr: Float
     public let momentum: Float, weightDecay: Float
     let flops: FlopCounter?
-    private let momentumBuffer: UnsafeMutablePointer<Float>
-    private var started = false
+    let momentumBuffer: UnsafeMutablePointer<Float>
+    var started = false
 
     public init(parameters: ParameterSet, lr: Float, momentum: Float = 0, weightDecay: Float = 0, flops: FlopCounter?) {
         precondition(parameters.isFinalized, "SGD: finalize the ParameterSet first")
@@ -151,6 +151,10 @@ public enum LRSchedule: Sendable {
     /// Linear warmup to `peak` over `warmup` steps (step s gets peak·(s+1)/warmup), then cosine
     /// decay to `minLR` at step `total` (nanoGPT's schedule); `minLR` after that.
     case warmupCosine(peak: Float, warmup: Int, total: Int, minLR: Float = 0)
+    /// Warmup-stable-decay (Hu et al. 2024, MiniCPM; Hägele et al. 2024): the same linear warmup,
+    /// `peak` until the last `decay` steps before `total`, then a linear decay reaching 0 at
+    /// step `total` (the step after the last); 0 after that.
+    case warmupStableDecay(peak: Float, warmup: Int, total: Int, decay: Int)
 
     public func lr(at step: Int) -> Float {
         switch self {
@@ -162,6 +166,12 @@ public enum LRSchedule: Sendable {
             let progress = Double(step - warmup) / Double(max(1, total - warmup))
             let cosine = 0.5 * (1 + Foundation.cos(Double.pi * progress))
             return minLR + Float(cosine) * (peak - minLR)
+        case .warmupStableDecay(let peak, let warmup, let total, let decay):
+            if step < warmup { return peak * Float(step + 1) / Float(warmup) }
+            if step >= total { return 0 }
+            let decayStart = total - max(1, decay)
+            if step < decayStart { return peak }
+            return peak * Float(total - step) / Float(max(1, decay))
         }
     }
 }

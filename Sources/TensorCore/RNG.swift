@@ -33,6 +33,19 @@ public struct RNG: RandomNumberGenerator, Sendable {
         return result
     }
 
+    /// The generator's whole state as five words (four of xoshiro, then the kept Box–Muller
+    /// output: its bits in the low half, and bit 32 set when there is one), for a checkpoint.
+    public var state: [UInt64] {
+        [s0, s1, s2, s3, spareNormal.map { UInt64($0.bitPattern) | (1 << 32) } ?? 0]
+    }
+
+    /// The generator a checkpoint saved (``state``); nil for a word list of another shape.
+    public init?(state: [UInt64]) {
+        guard state.count == 5, state[0...3].contains(where: { $0 != 0 }), state[4] >> 33 == 0 else { return nil }
+        s0 = state[0]; s1 = state[1]; s2 = state[2]; s3 = state[3]
+        spareNormal = state[4] >> 32 == 1 ? Float(bitPattern: UInt32(truncatingIfNeeded: state[4])) : nil
+    }
+
     @inline(__always) private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 {
         (x << k) | (x >> (64 - k))
     }

@@ -64,6 +64,8 @@ public struct Run: Hashable, Sendable {
     public let windowsPerEpoch: Int
     public let tokenBudget: Int?
     public let flopBudget: Double?
+    /// Length and schedule sized to the FLOP budget (``RunConfig/sizeToBudget``); false without one.
+    public let sizeToBudget: Bool
     public let maxSteps: Int?
     public let evalEvery: Int?
 
@@ -71,6 +73,12 @@ public struct Run: Hashable, Sendable {
     /// `.study(windows:)` or `.full(stride:)`, the stride at most the context.
     public let evaluation: EvaluationMode
     public let restoreBest: Bool
+
+    // MARK: operation
+    /// Seconds of training between checkpoints; 0 for none.
+    public let checkpointEvery: Double
+    /// `checkpoint_every`'s default: 5 minutes.
+    public static let defaultCheckpointSeconds = 300.0
 
     /// Attention and transformer: models over a sequence of positions.
     public var isSequenceModel: Bool { architecture == .attention || architecture == .transformer }
@@ -115,7 +123,8 @@ extension RunConfig {
     ///   learned positions, post-LN, untied head; transformer depth 3;
     /// - evaluation: `study` reads `eval_windows` (10,000); `full` a stride (T/2 for the `all`
     ///   objective, 1 for `last`, which predicts one position per window);
-    /// - a constant schedule has no warm-up; Adam has no momentum and SGD no betas.
+    /// - a constant schedule has no warm-up; `size_to_budget` applies only with a FLOP budget
+    ///   and is absent unless true; Adam has no momentum and SGD no betas.
     /// Never traps, whatever the values: ``validate()`` reports what is out of range.
     public func resolved() -> Run {
         var c = self
@@ -154,6 +163,8 @@ extension RunConfig {
         }
         if dataset != .text { c.textPath = nil; c.textSHA256 = nil; c.tokenizer = nil } else { c.tokenizer = tokenizer ?? .character }
         if schedule == .constant { c.warmupSteps = 0 }
+        if flopBudget == nil || sizeToBudget != true { c.sizeToBudget = nil }
+        if saveWeights == .discard { c.saveWeights = nil }
         switch optimizer {
         case .adam, .adamw: c.momentum = 0.9
         case .sgd: c.beta1 = 0.9; c.beta2 = 0.999
@@ -171,8 +182,9 @@ extension RunConfig {
                    beta1: c.beta1, beta2: c.beta2, momentum: c.momentum, schedule: c.schedule,
                    warmupSteps: c.warmupSteps, gradClip: c.gradClip, batchSize: c.batchSize, seed: c.seed,
                    epochs: c.epochs, windowsPerEpoch: c.windowsPerEpoch, tokenBudget: c.tokenBudget,
-                   flopBudget: c.flopBudget, maxSteps: c.maxSteps, evalEvery: c.evalEvery,
-                   evaluation: evaluation, restoreBest: c.restoreBest)
+                   flopBudget: c.flopBudget, sizeToBudget: c.sizeToBudget == true, maxSteps: c.maxSteps, evalEvery: c.evalEvery,
+                   evaluation: evaluation, restoreBest: c.restoreBest,
+                   checkpointEvery: c.checkpointEvery ?? Run.defaultCheckpointSeconds)
     }
 
     /// The canonical form (``Run/config``).

@@ -78,6 +78,11 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public var tokenBudget: Int? = nil
     /// Stop at the first step whose exact FLOP count (forward + backward + optimizer) reaches this.
     public var flopBudget: Double? = nil
+    /// With a FLOP budget: the run is sized to it. Its length is the budget ÷ the exact FLOPs of
+    /// one step (its first, from the tensor core's counter), rounded to the nearest step, and a
+    /// cosine or WSD schedule decays to that last step, so the run is complete at its budget
+    /// instead of cut mid-schedule (Hoffmann et al. 2022, §3: one cosine cycle per run).
+    public var sizeToBudget: Bool? = nil
     /// Hard cap on optimizer steps, for quick checks.
     public var maxSteps: Int? = nil
     /// Evaluate on valid every N steps (token and FLOP budgets); nil = once per epoch.
@@ -92,6 +97,14 @@ public struct RunConfig: Codable, Hashable, Sendable {
     /// Restore the best-valid weights before the test evaluation (the study's protocol).
     public var restoreBest: Bool = true
 
+    // MARK: operation (how a run is carried out and kept, never what it computes: no part of its id)
+    /// Seconds of training between two checkpoints of a run in flight; nil for the default
+    /// (300), 0 for none. Resuming from a checkpoint gives the uninterrupted run's bits.
+    public var checkpointEvery: Double? = nil
+    /// In a sweep, write the weights the test used to `FOLDER/weights/ID.safetensors`: `none`
+    /// (the default), `best` (kept for the best run of each dataset and architecture), `all`.
+    public var saveWeights: WeightsPolicy? = nil
+
     public init() {}
 
     // Each concept is declared once, by the module that owns it; a config names them.
@@ -102,8 +115,11 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public typealias Positions = ModelConfig.Positions
     public typealias NormPlacement = ModelConfig.NormPlacement
     public enum Optimizer: String, Codable, CaseIterable, Sendable { case adam, adamw, sgd }
-    public enum Schedule: String, Codable, CaseIterable, Sendable { case constant, cosine }
+    /// `wsd`: warmup, stable, then a linear decay to 0 over the last 20% of steps (Hu et al. 2024;
+    /// Hägele et al. 2024).
+    public enum Schedule: String, Codable, CaseIterable, Sendable { case constant, cosine, wsd }
     public enum EvalMode: String, Codable, CaseIterable, Sendable { case study, full }
+    public enum WeightsPolicy: String, Codable, CaseIterable, Sendable { case discard = "none", best, all }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataset, convention, maxTrainTokens = "max_train_tokens"
@@ -114,9 +130,10 @@ public struct RunConfig: Codable, Hashable, Sendable {
         case schedule, warmupSteps = "warmup_steps", gradClip = "grad_clip"
         case batchSize = "batch_size", seed
         case epochs, windowsPerEpoch = "windows_per_epoch", tokenBudget = "token_budget"
-        case flopBudget = "flop_budget", maxSteps = "max_steps", evalEvery = "eval_every"
+        case flopBudget = "flop_budget", sizeToBudget = "size_to_budget", maxSteps = "max_steps", evalEvery = "eval_every"
         case evalMode = "eval_mode", evalWindows = "eval_windows", evalStride = "eval_stride"
-        case restoreBest = "restore_best"
+        case restoreBest = "restore_best", saveWeights = "save_weights"
+        case checkpointEvery = "checkpoint_every"
     }
 
     /// Every key a config accepts, in declaration order (for `--help`, specs and error messages).

@@ -58,6 +58,7 @@ extension ModelConfig.NormPlacement: RunConfigValue {}
 extension RunConfig.Optimizer: RunConfigValue {}
 extension RunConfig.Schedule: RunConfigValue {}
 extension RunConfig.EvalMode: RunConfigValue {}
+extension RunConfig.WeightsPolicy: RunConfigValue {}
 
 extension RunConfig {
     /// Every key, in declaration order, named by ``CodingKeys`` (the names journals use).
@@ -73,9 +74,10 @@ extension RunConfig {
         value(.momentum, \.momentum), value(.schedule, \.schedule), value(.warmupSteps, \.warmupSteps),
         optional(.gradClip, \.gradClip), value(.batchSize, \.batchSize), value(.seed, \.seed),
         value(.epochs, \.epochs), value(.windowsPerEpoch, \.windowsPerEpoch), optional(.tokenBudget, \.tokenBudget),
-        optional(.flopBudget, \.flopBudget), optional(.maxSteps, \.maxSteps), optional(.evalEvery, \.evalEvery),
+        optional(.flopBudget, \.flopBudget), optional(.sizeToBudget, \.sizeToBudget), optional(.maxSteps, \.maxSteps), optional(.evalEvery, \.evalEvery),
         value(.evalMode, \.evalMode), optional(.evalWindows, \.evalWindows), optional(.evalStride, \.evalStride),
-        value(.restoreBest, \.restoreBest),
+        value(.restoreBest, \.restoreBest), optional(.saveWeights, \.saveWeights),
+        optional(.checkpointEvery, \.checkpointEvery),
     ]
 
     /// `dataset`: a name, or `text:PATH` for `dataset: text` with `text_path: PATH`.

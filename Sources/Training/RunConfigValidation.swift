@@ -40,7 +40,11 @@ extension RunConfig {
         if let v = maxTrainTokens { check(v > context && v <= Limits.tokens, "max_train_tokens", v, "must exceed context (\(context)) and be at most \(Limits.tokens)") }
         if let v = tokenBudget { size(v, "token_budget", max: Limits.tokens) }
         if let v = flopBudget { check(v > 0 && v <= 1e24, "flop_budget", v, "must be a positive number at most 1e24") }
+        if sizeToBudget == true {
+            check(flopBudget != nil, "size_to_budget", true, "sizes a run to its flop_budget; set flop_budget too")
+        }
         if let v = maxSteps { size(v, "max_steps", max: Limits.count) }
+        if let v = checkpointEvery { check(v >= 0 && v <= 1e9, "checkpoint_every", v, "must be seconds in 0...1e9 (0: no checkpoints)") }
         if let v = evalEvery { size(v, "eval_every", max: Limits.count) }
         if let v = c.evalWindows { size(v, "eval_windows", max: Limits.count) }
         if let v = c.evalStride {

@@ -27,7 +27,13 @@ public enum RunIdentity {
     public static let laterKeyDefaults: [String: String] = [
         // A text corpus's keys: absent from every config before them, never `null` when set.
         "text_path": "null", "text_sha256": "null", "tokenizer": "null",
+        // Absent unless a FLOP-budget run is sized to its budget (canonical form never holds false).
+        "size_to_budget": "null",
     ]
+
+    /// Keys that say how a run is carried out or kept, never what it computes
+    /// (`checkpoint_every`, `save_weights`): never written, so setting one changes no id.
+    public static let operationalKeys: Set<String> = ["checkpoint_every", "save_weights"]
 
     /// The bytes an id hashes, for a canonical config.
     public static func canonicalJSON(of canonical: RunConfig) -> Data {
@@ -37,7 +43,7 @@ public enum RunIdentity {
     /// The encoding of `fields`, with `laterDefaults` as the later keys' defaults.
     static func encode(_ fields: [RunField], laterDefaults: [String: String]) -> String {
         let written = fields.filter { field in
-            version1Keys.contains(field.key) || laterDefaults[field.key] != field.json
+            !operationalKeys.contains(field.key) && (version1Keys.contains(field.key) || laterDefaults[field.key] != field.json)
         }
         let members = written.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
             .map { "\"\($0.key)\":\($0.json)" }

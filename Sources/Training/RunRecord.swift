@@ -36,6 +36,12 @@ public struct RunRecord: Codable, Hashable, Sendable {
     public var validNLL: [Double]
     /// Training steps at which each valid evaluation happened.
     public var validSteps: [Int]
+    /// Predicted training targets, exact training FLOPs and mean training loss since the
+    /// previous evaluation, at each valid evaluation (the learning curve's other axes); nil in
+    /// records written before they were kept.
+    public var validTokens: [Int]?
+    public var validFLOPs: [Double]?
+    public var trainLoss: [Double]?
     /// Index into `validNLL` of the best evaluation (whose weights the test used, if restored).
     public var bestEval: Int?
     public var testNLL: Double?
@@ -66,6 +72,7 @@ public struct RunRecord: Codable, Hashable, Sendable {
         case flopsOptimizer = "flops_optimizer"
         case steps, windowsTrained = "windows_trained", tokensTrained = "tokens_trained"
         case validNLL = "valid_nll", validSteps = "valid_steps", bestEval = "best_eval"
+        case validTokens = "valid_tokens", validFLOPs = "valid_flops", trainLoss = "train_loss"
         case testNLL = "test_nll", bitsPerChar = "bits_per_char", perplexity
         case seed, wallSeconds = "wall_seconds", tokensPerSecond = "tokens_per_second"
         case gflopsPerSecond = "gflops_per_second", rank, host, version
@@ -95,9 +102,12 @@ public struct RunRecord: Codable, Hashable, Sendable {
         self.version = version; self.finishedAt = finishedAt; self.numerics = numerics
     }
 
-    /// This record with its provenance (rank, host, timings, finish time, numerics) blanked.
+    /// This record with its provenance (rank, host, timings, finish time, numerics) blanked,
+    /// and the learning curve's detail: given the same valid and test NLLs it follows, and
+    /// records written before it was kept lack it.
     public var resultOnly: RunRecord {
         var r = self
+        r.validTokens = nil; r.validFLOPs = nil; r.trainLoss = nil
         r.wallSeconds = 0; r.tokensPerSecond = 0; r.gflopsPerSecond = 0
         r.rank = 0; r.host = ""; r.finishedAt = ""; r.version = ""; r.numerics = nil
         return r

@@ -37,6 +37,17 @@ public final class Trainer {
     /// `activity`, if given, is ticked at every training step and evaluation batch.
     public func run(_ config: RunConfig, rank: Int, host: String, progress: ((String) -> Void)? = nil,
                     activity: Activity? = nil, saveWeightsTo weightsPath: String? = nil) -> RunRecord {
+        // Without checkpointing nothing can raise a stop: the run always finishes.
+        train(config, rank: rank, host: host, progress: progress, activity: activity, saveWeightsTo: weightsPath).record!
+    }
+
+    /// ``run(_:rank:host:progress:activity:saveWeightsTo:)`` with checkpoints: resumes from
+    /// `checkpointing.resumeFrom` when it is a checkpoint of this run taken under these numerics
+    /// (else it says why and starts over), checkpoints every `checkpoint_every`, and stops,
+    /// interrupted, at the next step boundary once `checkpointing.stop` is raised.
+    public func train(_ config: RunConfig, rank: Int, host: String, progress: ((String) -> Void)? = nil,
+                      activity: Activity? = nil, checkpointing: Checkpointing? = nil,
+                      saveWeightsTo weightsPath: String? = nil) -> RunOutcome {
         let started = Date()
         let run = config.resolved()
         var record = RunRecord(id: run.id, config: run.config, status: .ok, seed: run.seed,
@@ -50,7 +61,14 @@ public final class Trainer {
             let session = TrainingSession(run: run, corpus: prepared.corpus, sampler: prepared.sampler,
                                           valid: prepared.valid, test: prepared.test, progress: progress,
                                           activity: activity)
-            session.train(into: &record)
+            var resume = checkpointing?.resumeFrom.flatMap { Self.usableCheckpoint($0, of: run, progress: progress) }
+            if let checkpoint = resume, let mismatch = session.mismatch(checkpoint) {
+                progress?("\(run.id): its checkpoint does not fit the model (\(mismatch)); starting over")
+                resume = nil
+            }
+            if let stopped = try session.train(into: &record, checkpointing: checkpointing, resume: resume) {
+                return .interrupted(id: run.id, checkpointedAt: stopped.checkpointedAt)
+            }
             if let weightsPath, record.status == .ok {
                 try session.model.saveWeights(to: weightsPath, metadata: WeightsMetadata.describe(run.config))
             }
@@ -60,7 +78,27 @@ public final class Trainer {
         }
         record.wallSeconds = Date().timeIntervalSince(started)
         record.finishedAt = ISO8601DateFormatter().string(from: Date())
-        return record
+        return .finished(record)
+    }
+
+    /// The checkpoint in `bytes` if it can resume `run` exactly: it parses, it is this run's,
+    /// and this process computes the bits it was computed with. Otherwise nil, saying why.
+    static func usableCheckpoint(_ bytes: Data, of run: Run, progress: ((String) -> Void)?) -> TrainingCheckpoint? {
+        let checkpoint: TrainingCheckpoint
+        do { checkpoint = try TrainingCheckpoint(decoding: bytes, source: "checkpoint of \(run.id)") } catch {
+            progress?("\(run.id): its checkpoint is unreadable (\(error)); starting over")
+            return nil
+        }
+        guard checkpoint.runID == run.id else {
+            progress?("\(run.id): its checkpoint belongs to run \(checkpoint.runID); starting over")
+            return nil
+        }
+        guard checkpoint.fingerprint == Numerics.thisProcess.fingerprint else {
+            progress?("\(run.id): its checkpoint was computed under numerics \(checkpoint.fingerprint), this rank's are "
+                      + "\(Numerics.thisProcess.fingerprint); starting over so the result is one computation's bits")
+            return nil
+        }
+        return checkpoint
     }
 
     /// Validates the config as written, then loads (or reuses) the corpus of its resolved `run`

@@ -16,7 +16,9 @@ final class TrainingSession {
     /// Training FLOPs only (forward, backward, optimizer); evaluation counts separately.
     var flops: FlopCounter { stepper.flops }
     private let evaluator: Evaluator
-    private let schedule: LRSchedule
+    private(set) var schedule: LRSchedule
+    /// A run sized to its FLOP budget: its length in steps, known after the first step.
+    private(set) var budgetSteps: Int?
 
     /// Ticked at every step and evaluation batch (a rank's heartbeat reads it).
     let activity: Activity?
@@ -33,13 +35,41 @@ final class TrainingSession {
         stepper = TrainingStep(run: run, vocabularySize: corpus.vocabulary.count)
         model = stepper.model
         evaluator = Evaluator(model: model, objective: run.predictedPositions, activity: activity)
-        schedule = run.schedule == .cosine
-            ? .warmupCosine(peak: Float(run.lr), warmup: run.warmupSteps, total: CostEstimate.plannedSteps(run))
-            : .constant(Float(run.lr))
+        schedule = Self.schedule(run, totalSteps: CostEstimate.plannedSteps(run))
     }
 
-    /// Trains, evaluates and fills every result field of `record`.
-    func train(into record: inout RunRecord) {
+    /// The run's learning-rate schedule over `totalSteps`; WSD decays over the last 20% of them.
+    static func schedule(_ run: Run, totalSteps: Int) -> LRSchedule {
+        let peak = Float(run.lr)
+        switch run.schedule {
+        case .constant: return .constant(peak)
+        case .cosine: return .warmupCosine(peak: peak, warmup: run.warmupSteps, total: totalSteps)
+        case .wsd: return .warmupStableDecay(peak: peak, warmup: run.warmupSteps, total: totalSteps, decay: max(1, totalSteps / 5))
+        }
+    }
+
+    /// A run sized to its budget learns its length from its first step's exact FLOPs (every
+    /// full step of a run costs the same: the ops and shapes do not change), and its schedule is
+    /// rebuilt to end at that step. The first step's learning rate does not depend on the
+    /// schedule's length, so it is the same either way.
+    private func sizeToBudget(afterFirstStep plannedSteps: inout Int) {
+        guard run.sizeToBudget, let budget = run.flopBudget, budgetSteps == nil, flops.total > 0 else { return }
+        sizeToBudget(steps: max(1, Int((budget / flops.total).rounded())), plannedSteps: &plannedSteps)
+    }
+
+    /// Ends the run, and its schedule, at step `steps`.
+    private func sizeToBudget(steps: Int, plannedSteps: inout Int) {
+        budgetSteps = steps
+        plannedSteps = min(plannedSteps, steps)
+        schedule = Self.schedule(run, totalSteps: plannedSteps)
+    }
+
+    /// Trains, evaluates and fills every result field of `record`. With `checkpointing`, it
+    /// resumes from `resume` (a checkpoint of this run, already checked), checkpoints every
+    /// `checkpoint_every` seconds, and when the stop request is raised checkpoints at the next
+    /// step boundary and returns the step it stopped at: then `record` is incomplete.
+    func train(into record: inout RunRecord, checkpointing: Checkpointing? = nil,
+               resume: TrainingCheckpoint? = nil) throws -> Interrupted? {
         let c = run
         let targetsPerWindow = c.objective == .all ? c.context : 1
         let parameterCounts = (total: model.parameterCount, nonEmbedding: model.nonEmbeddingParameterCount)
@@ -48,66 +78,115 @@ final class TrainingSession {
 
         var batch = TrainingBatch(batchSize: c.batchSize, contextLength: c.context,
                                   targets: c.objective == .all ? .all : .last)
-        var steps = 0, windows = 0, tokens = 0
-        var trainingSeconds = 0.0
+        var p = TrainingProgress(epoch: 0, windowsLeft: c.windowsPerEpoch)
         var diverged: String? = nil
         var best: (nll: Double, eval: Int, weights: [Float])? = nil
-        let plannedSteps = CostEstimate.plannedSteps(c)
-        var epochLossSum = 0.0, epochLossCount = 0
+        var plannedSteps = CostEstimate.plannedSteps(c)
+        if let resume {
+            model.parameters.flatValues = resume.parameters
+            try stepper.restore(dropout: resume.dropout, optimizer: resume.optimizer)
+            sampler.resume(rng: resume.sampler)
+            (flops.forward, flops.backward, flops.optimizer) = resume.flops
+            p = resume.progress
+            best = resume.best
+            record.validNLL = resume.validNLL
+            record.validSteps = resume.validSteps
+            (record.validTokens, record.validFLOPs, record.trainLoss) =
+                (resume.curves.validTokens, resume.curves.validFLOPs, resume.curves.trainLoss)
+            // A run sized to its budget learnt its length at its first step, before the checkpoint.
+            if let steps = resume.progress.budgetSteps { sizeToBudget(steps: steps, plannedSteps: &plannedSteps) }
+        }
 
         /// A valid evaluation: records it, keeps the best weights, reports progress.
         func evaluateValid(epoch: Int) {
             let nll = evaluator.nll(valid)
+            let trainLoss = p.lossCount > 0 ? p.lossSum / Double(p.lossCount) : .nan
+            p.lossSum = 0; p.lossCount = 0
             record.validNLL.append(nll)
-            record.validSteps.append(steps)
+            record.validSteps.append(p.steps)
+            record.validTokens = (record.validTokens ?? []) + [p.tokens]
+            record.validFLOPs = (record.validFLOPs ?? []) + [flops.total]
+            record.trainLoss = (record.trainLoss ?? []) + [trainLoss]
             guard nll.isFinite else {
-                diverged = "valid NLL is \(nll) at step \(steps)"
+                diverged = "valid NLL is \(nll) at step \(p.steps)"
                 return
             }
             if best == nil || nll < best!.nll {
                 best = (nll, record.validNLL.count - 1, c.restoreBest ? model.parameters.flatValues : [])
             }
-            let trainLoss = epochLossCount > 0 ? epochLossSum / Double(epochLossCount) : .nan
-            epochLossSum = 0; epochLossCount = 0
-            let rate = trainingSeconds > 0 ? Double(windows) / trainingSeconds : 0
-            let remaining = rate > 0 ? Double(max(0, plannedSteps - steps) * c.batchSize) / rate : 0
+            let rate = p.trainingSeconds > 0 ? Double(p.windows) / p.trainingSeconds : 0
+            let remaining = rate > 0 ? Double(max(0, plannedSteps - p.steps) * c.batchSize) / rate : 0
             progress?(String(format: "%@ epoch %d/%d step %d/%d  train %.4f  valid %.4f%@  %.0f windows/s  ETA %@",
-                             record.id, epoch + 1, c.epochs, steps, plannedSteps, trainLoss, nll,
+                             record.id, epoch + 1, c.epochs, p.steps, plannedSteps, trainLoss, nll,
                              best?.eval == record.validNLL.count - 1 ? " (best)" : "", rate,
                              durationText(remaining)))
         }
 
-        progress?("\(record.id) \(c.architecture.rawValue) on \(c.dataset.rawValue): \(parameterCounts.total) parameters, "
-                  + "\(c.epochs) epochs of \(c.windowsPerEpoch) windows (batch \(c.batchSize), T \(c.context)), \(plannedSteps) steps planned")
-        training: for epoch in 0..<c.epochs {
-            var windowsLeft = c.windowsPerEpoch
+        /// Everything the next step reads, as it stands now.
+        func checkpoint() -> TrainingCheckpoint {
+            var state = p
+            state.budgetSteps = budgetSteps
+            return TrainingCheckpoint(runID: record.id, fingerprint: Numerics.thisProcess.fingerprint, progress: state,
+                               flops: (flops.forward, flops.backward, flops.optimizer), sampler: sampler.rng,
+                               dropout: stepper.carried.dropout, optimizer: stepper.carried.optimizer,
+                               parameters: model.parameters.flatValues, best: best,
+                               validNLL: record.validNLL, validSteps: record.validSteps,
+                               curves: .init(validTokens: record.validTokens, validFLOPs: record.validFLOPs, trainLoss: record.trainLoss))
+        }
+
+        if let resume {
+            progress?("\(record.id) resuming from its checkpoint at step \(resume.step)/\(plannedSteps)")
+        } else {
+            progress?("\(record.id) \(c.architecture.rawValue) on \(c.dataset.rawValue): \(parameterCounts.total) parameters, "
+                      + "\(c.epochs) epochs of \(c.windowsPerEpoch) windows (batch \(c.batchSize), T \(c.context)), \(plannedSteps) steps planned")
+        }
+        var lastCheckpoint = Date()
+        training: while p.epoch < c.epochs {
             var stopped = false
-            while windowsLeft > 0 {
-                let count = min(c.batchSize, windowsLeft)
+            while p.windowsLeft > 0 {
+                // Between two steps: the only place a checkpoint is consistent.
+                if let checkpointing {
+                    // Never the state this session started from: that one is saved already.
+                    let moved = p.steps > (resume?.step ?? 0)
+                    if checkpointing.stop.isRaised {
+                        guard c.checkpointEvery > 0, moved else { return Interrupted(checkpointedAt: resume?.step) }
+                        checkpointing.save(checkpoint())
+                        return Interrupted(checkpointedAt: p.steps)
+                    }
+                    if c.checkpointEvery > 0, moved, Date().timeIntervalSince(lastCheckpoint) >= c.checkpointEvery {
+                        checkpointing.save(checkpoint())
+                        lastCheckpoint = Date()
+                    }
+                }
+                let count = min(c.batchSize, p.windowsLeft)
                 sampler.fill(&batch, windows: count)
                 let started = Date()
-                let loss = step(batch, windows: count, lr: schedule.lr(at: steps))
+                let loss = step(batch, windows: count, lr: schedule.lr(at: p.steps))
                 activity?.tick()
-                trainingSeconds += Date().timeIntervalSince(started)
-                steps += 1; windows += count; tokens += count * targetsPerWindow; windowsLeft -= count
+                p.trainingSeconds += Date().timeIntervalSince(started)
+                p.steps += 1; p.windows += count; p.tokens += count * targetsPerWindow; p.windowsLeft -= count
+                if p.steps == 1 { sizeToBudget(afterFirstStep: &plannedSteps) }
                 guard loss.isFinite else {
-                    diverged = "training loss is \(loss) at step \(steps)"
+                    diverged = "training loss is \(loss) at step \(p.steps)"
                     break training
                 }
-                epochLossSum += Double(loss); epochLossCount += 1
-                stopped = reachedBudget(steps: steps, tokens: tokens)
-                if let every = c.evalEvery, steps % every == 0 {
-                    evaluateValid(epoch: epoch)
+                p.lossSum += Double(loss); p.lossCount += 1
+                stopped = reachedBudget(steps: p.steps, tokens: p.tokens)
+                if let every = c.evalEvery, p.steps % every == 0 {
+                    evaluateValid(epoch: p.epoch)
                     if diverged != nil { break training }
                 }
                 if stopped { break }
             }
-            if c.evalEvery == nil, record.validSteps.last != steps {
-                evaluateValid(epoch: epoch)
+            if c.evalEvery == nil, record.validSteps.last != p.steps {
+                evaluateValid(epoch: p.epoch)
                 if diverged != nil { break training }
             }
             if stopped { break }
+            p.epoch += 1
+            p.windowsLeft = c.windowsPerEpoch
         }
+        let (steps, windows, tokens, trainingSeconds) = (p.steps, p.windows, p.tokens, p.trainingSeconds)
         // The final weights are always measured (the last `eval_every` interval may be partial).
         if diverged == nil, steps > 0, record.validSteps.last != steps { evaluateValid(epoch: c.epochs - 1) }
 
@@ -129,7 +208,7 @@ final class TrainingSession {
             record.status = .diverged
             record.error = diverged
             progress?("\(record.id) diverged: \(diverged)")
-            return
+            return nil
         }
         record.bestEval = best?.eval
         if c.restoreBest, let best, !best.weights.isEmpty { model.parameters.flatValues = best.weights }
@@ -138,7 +217,7 @@ final class TrainingSession {
         guard testNLL.isFinite else {
             record.status = .diverged
             record.error = "test NLL is \(testNLL)"
-            return
+            return nil
         }
         switch corpus.level {
         case .character: record.bitsPerChar = testNLL / log(2)
@@ -147,6 +226,28 @@ final class TrainingSession {
         progress?(String(format: "%@ test NLL %.4f (%@)", record.id, testNLL,
                          record.bitsPerChar.map { String(format: "%.4f bits/char", $0) }
                             ?? String(format: "perplexity %.2f", record.perplexity ?? .nan)))
+        return nil
+    }
+
+    /// Why `checkpoint` cannot be restored into this session's model and optimizer, or nil.
+    func mismatch(_ checkpoint: TrainingCheckpoint) -> String? {
+        let count = model.parameters.count
+        if checkpoint.parameters.count != count { return "\(checkpoint.parameters.count) parameters, the model has \(count)" }
+        if let weights = checkpoint.best?.weights, !weights.isEmpty, weights.count != count {
+            return "a best-valid snapshot of \(weights.count) values"
+        }
+        let expected = stepper.carried.optimizer.buffers.count
+        if checkpoint.optimizer.buffers.count != expected || checkpoint.optimizer.buffers.contains(where: { $0.count != count }) {
+            return "optimizer buffers \(checkpoint.optimizer.buffers.map(\.count)), the optimizer keeps \(expected) of \(count)"
+        }
+        if checkpoint.validNLL.count != checkpoint.validSteps.count { return "a valid curve of mismatched lengths" }
+        return nil
+    }
+
+    /// A run the stop request ended before it finished.
+    struct Interrupted: Error {
+        /// The step of the checkpoint it can resume from (nil: none; it starts over).
+        let checkpointedAt: Int?
     }
 
     /// One optimizer step on the batch's first `windows` windows; returns the mean training loss.
@@ -162,6 +263,7 @@ final class TrainingSession {
     func reachedBudget(steps: Int, tokens: Int) -> Bool {
         if let cap = run.maxSteps, steps >= cap { return true }
         if let budget = run.tokenBudget, tokens >= budget { return true }
+        if let target = budgetSteps { return steps >= target }
         if let budget = run.flopBudget, flops.total >= budget { return true }
         return false
     }

@@ -63,6 +63,27 @@ public final class TrainingStep {
     }
 }
 
+extension TrainingStep {
+    /// The dropout generator and the optimizer's state: with the parameters and the FLOP
+    /// counters, all a step carries to the next.
+    var carried: (dropout: RNG, optimizer: OptimizerState) {
+        switch optimizer {
+        case .adam(let adam): return (dropoutRNG, adam.state)
+        case .sgd(let sgd): return (dropoutRNG, sgd.state)
+        }
+    }
+
+    /// Continues from what a checkpoint saved of ``carried``.
+    func restore(dropout: RNG, optimizer state: OptimizerState) throws {
+        switch optimizer {
+        case .adam(let adam): try adam.restore(state)
+        case .sgd(let sgd): try sgd.restore(state)
+        }
+        dropoutRNG = dropout
+        gradientsAreZero = false
+    }
+}
+
 /// The configured optimizer behind one `step(lr:)`.
 enum OptimizerStep {
     case adam(Adam)

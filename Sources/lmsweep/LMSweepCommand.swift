@@ -16,8 +16,8 @@ struct LMSweepCommand: ParsableCommand {
           mpirun -np 2 lmsweep run sweeps/smoke.yaml
         """,
         version: LMSweepVersion.current,
-        subcommands: [RunCommand.self, PlanCommand.self, MergeCommand.self, ReportCommand.self, TrainCommand.self,
-                      EvalCommand.self, BenchCommand.self, DataCommand.self, NumericsCommand.self]
+        subcommands: [RunCommand.self, PlanCommand.self, StatusCommand.self, MergeCommand.self, ReportCommand.self, TrainCommand.self,
+                      EvalCommand.self, SampleCommand.self, BenchCommand.self, DataCommand.self, NumericsCommand.self]
     )
 
     /// Before anything else (and before MPI starts), make sure OpenBLAS runs the kernels this

@@ -12,6 +12,14 @@ struct PlanCommand: ParsableCommand {
         prints one row per job after grid expansion and collapse, largest predicted cost \
         first, then the totals. Times use the median measured throughput of the runs already \
         in the output folder's journal, or an assumed single-core rate when it has none.
+
+        --show ID prints one job's resolved config instead (every default decided, the keys \
+        that do not apply to its architecture left out) as JSON, with its predicted cost; a \
+        unique prefix of the id is enough.
+
+        Examples:
+          lmsweep plan sweeps/grid.yaml --ranks 2
+          lmsweep plan sweeps/grid.yaml --show 791b86
         """)
 
     @Argument(help: "The sweep spec (YAML, or JSON).")
@@ -23,10 +31,16 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var data: DataOptions
 
-    @Option(help: ArgumentHelp("Plan only piece K of N of the sweep, as `run --shard K/N` runs it.", valueName: "K/N"))
+    @Option(help: ArgumentHelp("Plan only piece K of N of the sweep (K from 1), or `slurm` (this job-array task's piece), as `run --shard` runs it.", valueName: "K/N|slurm"))
     var shard: String?
 
+    @Option(help: ArgumentHelp("Print this job's resolved config (a unique prefix of its id is enough).", valueName: "id"))
+    var show: String?
+
     func validate() throws {
+        if let show, show.isEmpty || !show.allSatisfy(\.isHexDigit) {
+            throw ValidationError("--show: '\(show)' is not a job id (hex digits, as `lmsweep plan` lists them)")
+        }
         guard ranks >= 1 else { throw ValidationError("--ranks must be at least 1 (got \(ranks))") }
         if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") } }
     }
@@ -47,6 +61,7 @@ struct PlanCommand: ParsableCommand {
         let cost = CostModel(calibratedFrom: Array(finished.values))
         let piece = try shard.map { try Shard(parsing: $0) }
         let jobs = (piece?.select(expansion.jobs) ?? expansion.jobs).sorted(by: Job.largestFirst)
+        if let show { return try Self.show(show, of: jobs, spec: sweep, finished: finished, cost: cost) }
 
         print("sweep \(sweep.name) (\(sweep.file)): \(jobs.count) jobs" + (piece.map { " (shard \($0) of \(expansion.jobs.count))" } ?? ""))
         let header = ["id", "run", "params", "pred. FLOPs", "pred. time", "status"]
@@ -64,10 +79,36 @@ struct PlanCommand: ParsableCommand {
         let rate = cost.flopsPerSecond == CostModel.assumedFlopsPerSecond ? "assumed" : "measured"
         print("total: \(jobs.count) jobs, \(pending.count) pending, \(ResultsTable.sci(total)) predicted FLOPs, "
               + "\(durationText(cost.seconds(total))) on one rank at \(ResultsTable.sci(cost.flopsPerSecond)) FLOP/s (\(rate))")
+        if let design = sweep.isoflop {
+            print("")
+            print(IsoFLOPPlan.text(jobs: jobs, design: design, finished: Array(finished.values), cost: cost), terminator: "")
+        }
         if ranks > 1 {
             let makespan = Self.makespan(pending.map(\.predictedFLOPs), ranks: ranks)
             print("pending on \(ranks) ranks (largest first): about \(durationText(cost.seconds(makespan)))")
         }
+    }
+
+    /// Prints the job whose id starts with `prefix`, or exits 1 saying why there is not one.
+    static func show(_ prefix: String, of jobs: [Job], spec: SweepSpec, finished: [String: RunRecord], cost: CostModel) throws {
+        let matches = jobs.filter { $0.id.hasPrefix(prefix.lowercased()) }
+        guard matches.count == 1, let job = matches.first else {
+            if matches.isEmpty {
+                StandardError.write("error: --show \(prefix): no job of \(spec.file) has an id starting with '\(prefix)' "
+                                    + "(\(jobs.count) jobs; `lmsweep plan \(spec.file)` lists them)")
+            } else {
+                StandardError.write("error: --show \(prefix): \(matches.count) jobs of \(spec.file) have ids starting with '\(prefix)': "
+                                    + matches.prefix(8).map(\.id).joined(separator: ", ") + (matches.count > 8 ? ", ..." : "")
+                                    + "; give more digits")
+            }
+            throw ExitCode.failure
+        }
+        print("job \(job.id): \(job.summary) (from \(job.origin.isEmpty ? spec.file : job.origin))")
+        print("predicted: \(job.parameters) parameters, \(ResultsTable.sci(job.predictedFLOPs)) FLOPs, "
+              + "\(durationText(cost.seconds(job.predictedFLOPs))) on one rank; status: \(finished[job.id]?.status.rawValue ?? "pending")")
+        // One key per line, each value as the run's id hashes it.
+        let fields = job.config.fields.sorted { $0.key < $1.key }
+        print("{\n" + fields.map { "  \"\($0.key)\": \($0.json)" }.joined(separator: ",\n") + "\n}")
     }
 
     /// Longest-processing-time-first on `ranks` identical ranks: what the coordinator does.

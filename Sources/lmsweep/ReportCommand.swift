@@ -6,13 +6,15 @@ import Training
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write report.md and SVG figures from one or more sweep journals.",
+        abstract: "Write results.csv, results.md, curves.csv, report.md and SVG figures from sweep journals.",
         discussion: """
         Reads the journals (sweep output folders or journal files), merges them as `lmsweep \
-        merge` does, and writes report.md with one table per dataset and its figures: test \
+        merge` does, and writes the tables (results.csv, results.md, curves.csv) and report.md \
+        with one table per dataset and its figures: test \
         NLL against training FLOPs under each FLOP convention (study proxy, 6N, exact) with \
         the Pareto frontier, against context length and depth, learning curves, learned vs \
-        RoPE positions, and mean ± spread over seeds. Reports are always regenerated from \
+        RoPE positions, and mean ± spread over seeds. Runs sized to a FLOP budget (isoflop \
+        sweeps) add the compute-optimal frontier: frontier.json, its section and figures. Reports are always regenerated from \
         journals, never edited. `lmsweep run` writes one at the end of every sweep.
 
         Example:
@@ -28,7 +30,14 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Title of the report (default: the output folder's name).")
     var title: String?
 
+    @Option(help: ArgumentHelp("N in the compute-optimal frontier's fits: non-embedding parameters or all of them.",
+                               valueName: "non-embedding|total"))
+    var frontierParameters = FrontierOptions.ParameterCount.nonEmbedding.rawValue
+
     func validate() throws {
+        guard FrontierOptions.ParameterCount(rawValue: frontierParameters) != nil else {
+            throw ValidationError("--frontier-parameters must be non-embedding or total (got '\(frontierParameters)')")
+        }
         guard !inputs.isEmpty else { throw ValidationError("give at least one sweep folder or journal") }
     }
 
@@ -42,9 +51,14 @@ struct ReportCommand: ParsableCommand {
         }
         let folder = outputOptions.out ?? defaultFolder()
         let name = title ?? URL(fileURLWithPath: folder).lastPathComponent
-        let written = try Report.write(records: merged.records, to: URL(fileURLWithPath: folder), title: name)
-        print("report of \(merged.records.count) runs: \(written[0].path)")
-        print("figures: \(written.count - 1) SVG files in \(folder)")
+        var frontier = FrontierOptions()
+        frontier.parameterCount = FrontierOptions.ParameterCount(rawValue: frontierParameters)!
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let files = try ResultFiles.write(merged.records, to: folder, title: name, frontier: frontier)
+        let figures = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".svg") }
+        print("report of \(merged.records.count) runs: \(files.report)")
+        print("tables: \(files.csv), \(files.markdown), \(files.curves)")
+        print("figures: \(figures.count) SVG files in \(folder)")
     }
 
     private func defaultFolder() -> String {

@@ -26,16 +26,19 @@ struct RunCommand: ParsableCommand {
         reach a remote node) stop the sweep, naming them and the fix. Each record carries its \
         numerics; `lmsweep numerics` prints this machine's.
 
-        --shard K/N runs piece K of N of the sweep (the same split every time, balanced by \
-        predicted cost) into its own folder, for SLURM job arrays or machines without MPI between \
-        them; `lmsweep merge` joins the folders.
+        --shard K/N runs piece K of N of the sweep (K from 1 to N; the same split every time, \
+        balanced by predicted cost) into its own folder, for SLURM job arrays or machines without \
+        MPI between them; `lmsweep merge` joins the folders. --shard slurm takes the piece from a \
+        job-array task's SLURM_ARRAY_TASK_ID, _MIN, _MAX and _COUNT, so that sbatch --array=0-7 \
+        runs the 8 pieces (scripts/slurm-array.sbatch).
 
         Examples:
           lmsweep run sweeps/smoke.yaml
           mpirun -np 2 lmsweep run sweeps/grid.yaml --out results/grid
           scripts/run-local.sh sweeps/grid.yaml     (all cores, root-safe flags)
           mpirun --hostfile hosts lmsweep run sweeps/grid.yaml --stage-data   (nodes without the data)
-          lmsweep run sweeps/grid.yaml --shard $SLURM_ARRAY_TASK_ID/8 --out results/grid-$SLURM_ARRAY_TASK_ID
+          lmsweep run sweeps/grid.yaml --shard 3/8 --out results/grid-3
+          lmsweep run sweeps/grid.yaml --shard slurm --out results/grid/pieces/$SLURM_ARRAY_TASK_ID   (in sbatch --array=0-7)
         """)
 
     @Argument(help: "The sweep spec (YAML, or JSON), e.g. sweeps/smoke.yaml.")
@@ -46,7 +49,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Run again the jobs whose journal status is failed or diverged.")
     var retryFailed = false
 
-    @Option(help: ArgumentHelp("Run only piece K of N of the sweep (balanced by predicted cost; join the pieces' folders with lmsweep merge).", valueName: "K/N"))
+    @Option(help: ArgumentHelp("Run only piece K of N of the sweep, K from 1 to N (balanced by predicted cost; join the pieces' folders with lmsweep merge), or `slurm`: this job-array task's piece (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN + 1 of SLURM_ARRAY_TASK_COUNT).", valueName: "K/N|slurm"))
     var shard: String?
 
     @Option(help: ArgumentHelp("OpenBLAS threads per rank (one rank per core wants 1).", valueName: "n"))
@@ -87,8 +90,10 @@ struct RunCommand: ParsableCommand {
         do {
             let location = data.location
             let verbose = verbosity.verbose
+            // Where runs with save_weights write theirs: the sweep folder, as the launcher names it.
+            let folder = output.out ?? (try? SweepSpec.load(path: spec)).map(PreparedSweep.defaultOutput) ?? "."
             let staging = stageData ? DataStaging(location: location, folder: stageDir) { staged in
-                TrainerRunner(dataLocation: staged, blasThreads: blasThreads, verbose: verbose)
+                TrainerRunner(dataLocation: staged, blasThreads: blasThreads, verbose: verbose, sweepFolder: folder)
             } : nil
             var options = SweepLauncher.Options()
             options.retryFailed = retryFailed
@@ -97,9 +102,13 @@ struct RunCommand: ParsableCommand {
             options.allowMixedNumerics = allowMixedNumerics
             options.add = add
             options.stallLimit = stallLimit
+            options.handleSignals = true
             outcome = try SweepLauncher.run(
-                specPath: spec, output: output.out, options: options, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose) },
+                specPath: spec, output: output.out, options: options, makeRunner: { TrainerRunner(dataLocation: location, blasThreads: blasThreads, verbose: verbose, sweepFolder: folder) },
                 log: verbosity.log)
+        } catch let interrupted as SweepLauncher.Interrupted {
+            // The launcher has said so already, first thing.
+            throw ExitCode(interrupted.exitCode)
         } catch let error as SpecValidationError {
             StandardError.write("\(error)")
             throw ExitCode.failure
@@ -119,9 +128,19 @@ struct RunCommand: ParsableCommand {
                          + "coordinator %.3f s CPU (%.2f%% of a core)", wall, outcome.ranks, outcome.ranks == 1 ? "" : "s",
                          outcome.idealSeconds, outcome.coordinatorCPUSeconds, 100 * outcome.coordinatorCPUSeconds / max(wall, 1e-9)))
         }
+        // The best run per dataset and architecture over the whole journal (earlier sessions too).
+        if let all = try? Journal.load(path: outcome.journalPath) {
+            let records = MergedRecords(all).records
+            BestRuns.lines(records).forEach { print($0) }
+            let folder = (outcome.journalPath as NSString).deletingLastPathComponent
+            SavedWeights.keepBest(of: records, in: folder)
+            let saved = SavedWeights.runs(in: folder)
+            if !saved.isEmpty { print("weights: \(saved.count) in \(SavedWeights.folder(in: folder)) (lmsweep sample --weights \(folder) --run ID)") }
+        }
         print("journal: \(outcome.journalPath)")
         print("results: \(outcome.results.csv)")
         print("results: \(outcome.results.markdown)")
+        print("curves:  \(outcome.results.curves)")
         print("report:  \(outcome.results.report)")
     }
 }
@@ -130,17 +149,28 @@ struct RunCommand: ParsableCommand {
 final class TrainerRunner: JobRunner {
     private let trainer: Trainer
     private let verbose: Bool
+    private let sweepFolder: String
 
-    init(dataLocation: DataLocation, blasThreads: Int, verbose: Bool) {
+    init(dataLocation: DataLocation, blasThreads: Int, verbose: Bool, sweepFolder: String) {
         trainer = Trainer(dataLocation: dataLocation)
         // After the Trainer, which sets its own default of one thread per rank.
         TensorCore.setBLASThreads(blasThreads)
         self.verbose = verbose
+        self.sweepFolder = sweepFolder
     }
 
-    func run(_ config: RunConfig, rank: Int, host: String, activity: Activity) -> RunRecord {
-        let progress: ((String) -> Void)? = verbose ? { StandardError.write("[rank \(rank)] \($0)") } : nil
-        return trainer.run(config, rank: rank, host: host, progress: progress, activity: activity)
+    func run(_ config: RunConfig, rank: Int, host: String, activity: Activity, checkpointing: Checkpointing) -> RunOutcome {
+        // Resuming, or setting a checkpoint aside, is worth a line even without --verbose.
+        let progress: (String) -> Void = { [verbose] line in
+            if verbose || line.contains("checkpoint") { StandardError.write("[rank \(rank)] \(line)") }
+        }
+        var weights: String? = nil
+        if let policy = config.saveWeights, policy != .discard {
+            weights = SavedWeights.path(of: config.id, in: sweepFolder)
+            try? FileManager.default.createDirectory(atPath: SavedWeights.folder(in: sweepFolder), withIntermediateDirectories: true)
+        }
+        return trainer.train(config, rank: rank, host: host, progress: progress, activity: activity, checkpointing: checkpointing,
+                             saveWeightsTo: weights)
     }
 
     func preflight(_ config: RunConfig) throws {

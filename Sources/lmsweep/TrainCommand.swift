@@ -1,5 +1,7 @@
 import ArgumentParser
+import Cluster
 import Foundation
+import Sweep
 import TensorCore
 import Training
 
@@ -14,6 +16,10 @@ struct TrainCommand: ParsableCommand {
         \(RunConfig.keys.joined(separator: ", "))).
 
         Presets: \(Presets.names.joined(separator: ", ")).
+
+        With --checkpoint DIR the run checkpoints to DIR/ID.ckpt every checkpoint_every \
+        seconds (default 300) and on SIGTERM or Ctrl-C, then stops; the same command resumes \
+        it from there, and the record is the one an uninterrupted run gives, bit for bit.
         """
     )
 
@@ -44,6 +50,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .customLong("save-weights"), help: ArgumentHelp("Write the tested weights here (safetensors).", valueName: "file"))
     var saveWeights: String?
+
+    @Option(help: ArgumentHelp("Checkpoint the run into this folder, and resume it from there (see above).", valueName: "folder"))
+    var checkpoint: String?
 
     @OptionGroup var data: DataOptions
     @OptionGroup var verbosity: VerbosityOptions
@@ -91,11 +100,65 @@ struct TrainCommand: ParsableCommand {
         }
         let progress: ((String) -> Void)? = verbosity.quiet ? nil : StandardError.write
         let host = ProcessInfo.processInfo.hostName
-        let record = trainer.run(config, rank: 0, host: host, progress: progress, saveWeightsTo: saveWeights)
+        let record: RunRecord
+        if let checkpoint {
+            record = try checkpointed(config, trainer: trainer, folder: checkpoint, host: host, progress: progress)
+        } else {
+            record = trainer.run(config, rank: 0, host: host, progress: progress, saveWeightsTo: saveWeights)
+        }
         print(record.jsonLine())
         if record.status == .failed {
             FileHandle.standardError.write(Data("error: run failed: \(record.error ?? "unknown error")\n".utf8))
             throw ExitCode.failure
+        }
+    }
+}
+
+extension TrainCommand {
+    /// The run under `--checkpoint`: one writer per folder (the sweep folders' lock), resumed
+    /// from its checkpoint if there is one, stopped cleanly by SIGTERM or SIGINT.
+    private func checkpointed(_ config: RunConfig, trainer: Trainer, folder: String, host: String,
+                              progress: ((String) -> Void)?) throws -> RunRecord {
+        let lock: SweepLock
+        do { lock = try SweepLock(folder: folder, command: "train") } catch {
+            StandardError.write("error: \(error)")
+            throw ExitCode.failure
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let checkpoints = CheckpointFolder(path: folder)
+        let id = config.id
+        InterruptSignals.install(who: "lmsweep train")
+        var saveError: String? = nil
+        let verbose = verbosity.verbose
+        let checkpointing = Checkpointing(resumeFrom: checkpoints.read(id), stop: InterruptSignals.request) { checkpoint in
+            do {
+                let started = Date()
+                let bytes = checkpoint.encoded()
+                try checkpoints.write(bytes, for: id)
+                if verbose {
+                    StandardError.write(String(format: "%@ checkpoint at step %d: %.1f MiB written in %.0f ms", id, checkpoint.step,
+                                               Double(bytes.count) / 1_048_576, Date().timeIntervalSince(started) * 1000))
+                }
+            } catch {
+                saveError = "\(error)"
+                StandardError.write("warning: could not write the checkpoint at step \(checkpoint.step): \(error)")
+            }
+        }
+        switch trainer.train(config, rank: 0, host: host, progress: progress, checkpointing: checkpointing,
+                             saveWeightsTo: saveWeights) {
+        case .finished(let record):
+            checkpoints.remove(id)
+            return record
+        case .interrupted(_, let step):
+            let signal = InterruptSignals.received ?? SIGTERM
+            if let step, saveError == nil {
+                StandardError.write("interrupted: run \(id) checkpointed at step \(step) in \(checkpoints.file(for: id)); "
+                                    + "run the same command to resume")
+            } else {
+                StandardError.write("interrupted: run \(id) not checkpointed (checkpoint_every is 0, or no step was taken); "
+                                    + "the same command starts it over")
+            }
+            throw ExitCode(128 + signal)
         }
     }
 }

@@ -75,7 +75,8 @@ final class CommandTests: XCTestCase {
         let full = reference.values.sorted { $0.id < $1.id }
         let mergedRecords = try Journal.load(path: Journal.journalPath(in: root + "/merged")).map(\.record)
         XCTAssertEqual(Set(mergedRecords.map(\.id)), Set(reference.keys))
-        XCTAssertEqual(ResultsTable(mergedRecords).markdown(), ResultsTable(full).markdown())
+        // Equal but for provenance: each piece ran at its own speed.
+        XCTAssertEqual(ResultsTable(mergedRecords.map(\.resultOnly)).markdown(), ResultsTable(full.map(\.resultOnly)).markdown())
 
         let bad = try SweepBinary.run(["run", MultiRankSweepTests.spec, "--shard", "4/3", "--out", root + "/bad"])
         XCTAssertNotEqual(bad.status, 0)
@@ -114,10 +115,21 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(lines.last?.hasPrefix("pending on 2 ranks (largest first): about") ?? false)
     }
 
-    /// Run ids pinned in another process: `lmsweep plan` prints sweeps/smoke.yaml's twelve ids,
-    /// the values the first build of run ids gave them.
+    /// Run ids pinned in another process: `lmsweep plan` prints the twelve ids of the first
+    /// sweeps/smoke.yaml (kept here: the file now trains longer), the values the first build of
+    /// run ids gave them.
     func testPlanPrintsSmokeSweepsPinnedIDsInAnotherProcess() throws {
-        let result = try SweepBinary.run(["plan", SweepBinary.repository + "/sweeps/smoke.yaml"])
+        let spec = try folder("pinned") + "/smoke.yaml"
+        try """
+        name: smoke
+        base: {dataset: tinyshakespeare, d_model: 32, heads: 2, ffn_width: 64, hidden_width: 64, epochs: 2,
+               windows_per_epoch: 1024, batch_size: 32, eval_windows: 500}
+        axes:
+          arch: [linear, mlp, attention, transformer]
+          context: [16, 32]
+          depth: [1, 2]
+        """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let result = try SweepBinary.run(["plan", spec])
         XCTAssertEqual(result.status, 0, result.stderr)
         let ids = Set(result.stdout.split(separator: "\n").map { String($0.prefix(16)) }.filter { $0.allSatisfy(\.isHexDigit) && $0.count == 16 })
         XCTAssertEqual(ids, ["53d0f81509aba582", "28139c8749f3f920", "50b1396ee664d7b3", "7c686b9ac3676ac6",

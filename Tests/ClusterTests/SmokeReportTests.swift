@@ -43,6 +43,11 @@ final class SmokeReportTests: XCTestCase {
         XCTAssertEqual(Set(records.map(\.id)), Set(jobs.map(\.id)))
         XCTAssertEqual(Set(records.map(\.rank)), [0, 1], "both ranks trained")
         XCTAssertTrue(records.allSatisfy { $0.status == .ok && $0.testNLL != nil })
+        // It learns: every run's valid NLL falls over its four evaluations.
+        for record in records {
+            XCTAssertEqual(record.validNLL.count, 4, record.id)
+            XCTAssertLessThan(record.validNLL.last ?? .infinity, (record.validNLL.first ?? 0) - 0.1, "\(record.id): \(record.validNLL)")
+        }
 
         for convention in ["study", "6n", "exact"] {
             let figure = try parse("\(out)/\(TestData.tinyShakespeareReportName)-nll-vs-flops-\(convention).svg")

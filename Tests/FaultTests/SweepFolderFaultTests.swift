@@ -115,7 +115,10 @@ final class SweepFolderFaultTests: FaultCase {
         defer { SweepBinary.killTree(process.processIdentifier) }
         let deadline = Date().addingTimeInterval(60)
         while journalText(out).isEmpty && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        try FileManager.default.removeItem(atPath: out)
+        // As `rm -r` may, a removal can meet a file the sweep adds meanwhile (its status file): again.
+        for attempt in 1...3 {
+            do { try FileManager.default.removeItem(atPath: out); break } catch where attempt < 3 { Thread.sleep(forTimeInterval: 0.05) }
+        }
         finish(process)
         XCTAssertNotEqual(process.terminationStatus, 0)
         let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""

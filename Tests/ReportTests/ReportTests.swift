@@ -52,10 +52,13 @@ final class ReportTests: XCTestCase {
     private final class ElementCounter: NSObject, XMLParserDelegate {
         var counts: [String: Int] = [:]
         var texts: [String] = []
+        /// Every run a point or a line names.
+        var runs: Set<String> = []
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
                     qualifiedName: String?, attributes: [String: String] = [:]) {
             counts[name, default: 0] += 1
             if let cls = attributes["class"] { counts["." + cls, default: 0] += 1 }
+            if let ids = attributes["data-runs"] { runs.formUnion(ids.split(separator: " ").map(String.init)) }
         }
         func parser(_ parser: XMLParser, foundCharacters string: String) { texts.append(string) }
     }
@@ -87,9 +90,10 @@ final class ReportTests: XCTestCase {
             let legend = Set(svg.texts)
             XCTAssertTrue(legend.isSuperset(of: ["linear", "mlp", "transformer", "Pareto frontier"]), "\(legend)")
         }
-        // vs context: one point per (group, context), error bars where two seeds agree on a config.
+        // vs context: one point per (group, context), error bars where two seeds agree on a config;
+        // the lone RoPE run is a point of its own.
         let context = try parse(dir.appendingPathComponent("tinyshakespeare-nll-vs-context.svg"))
-        XCTAssertEqual(context.counts[".point"], 2 * 4)  // linear, mlp, transformer L=2, L=3 at 2 contexts
+        XCTAssertEqual(context.counts[".point"], 2 * 4 + 1)  // linear, mlp, transformer L=2, L=3 at 2 contexts; RoPE
         XCTAssertEqual(context.counts[".error-bar"], 2 * 4)
     }
 
@@ -115,6 +119,47 @@ final class ReportTests: XCTestCase {
             let other = b.appendingPathComponent(file.lastPathComponent)
             XCTAssertEqual(try Data(contentsOf: file), try Data(contentsOf: other), file.lastPathComponent)
         }
+    }
+
+    /// No figure hides a run: every run a figure applies to is a point or a line in it, for the
+    /// synthetic grid and for every committed sweep under docs/results.
+    func testEveryRunAppearsInEveryFigureThatAppliesToIt() throws {
+        let results = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/results")
+        var sets: [(String, [RunRecord])] = [("synthetic", records())]
+        for folder in try FileManager.default.contentsOfDirectory(atPath: results.path).sorted() {
+            let journal = results.appendingPathComponent(folder).appendingPathComponent("journal.jsonl").path
+            guard FileManager.default.fileExists(atPath: journal) else { continue }
+            sets.append((folder, MergedRecords(try Journal.load(path: journal)).records))
+        }
+        XCTAssertEqual(sets.count, 6)
+        var checked = 0
+        for (name, all) in sets {
+            let dir = try temporaryDirectory()
+            try Report.write(records: all, to: dir, title: name)
+            for corpus in Set(all.map { Report.corpusName($0.config) }) {
+                let runs = all.filter { Report.corpusName($0.config) == corpus }
+                let scored = runs.filter { $0.status == .ok && ($0.testNLL?.isFinite ?? false) }
+                var expected: [String: Set<String>] = [:]
+                for convention in ["study", "6n", "exact"] { expected["nll-vs-flops-\(convention)"] = Set(scored.map(\.id)) }
+                if Set(scored.map(\.config.context)).count > 1 { expected["nll-vs-context"] = Set(scored.map(\.id)) }
+                let deep = scored.filter { $0.config.depth != nil }
+                if Set(deep.map(\.config.depth)).count > 1 { expected["nll-vs-depth"] = Set(deep.map(\.id)) }
+                if Set(scored.map(\.config.flopBudget)).count > 1 { expected["nll-vs-params"] = Set(scored.map(\.id)) }
+                let curves = runs.filter { $0.validNLL.count > 1 }
+                if !curves.isEmpty { expected["learning-curves"] = Set(curves.map(\.id)) }
+                for (figure, ids) in expected {
+                    let url = dir.appendingPathComponent("\(corpus)-\(figure).svg")
+                    XCTAssertTrue(FileManager.default.fileExists(atPath: url.path), "\(name): \(corpus)-\(figure).svg is missing")
+                    guard FileManager.default.fileExists(atPath: url.path) else { continue }
+                    let shown = try parse(url).runs
+                    XCTAssertEqual(ids.subtracting(shown), [], "\(name): runs missing from \(corpus)-\(figure).svg")
+                    XCTAssertEqual(shown.subtracting(ids), [], "\(name): runs in \(corpus)-\(figure).svg that do not apply")
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 20)
     }
 
     func testParetoFrontierKeepsOnlyRunsNoCheaperRunBeats() {

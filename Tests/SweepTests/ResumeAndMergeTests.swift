@@ -36,8 +36,9 @@ final class ResumeAndMergeTests: XCTestCase {
         let merged = MergedRecords(sourced(first, "b.jsonl") + sourced(second, "c.jsonl"))
         XCTAssertEqual(merged.records.count, jobs.count)
         XCTAssertTrue(merged.conflicts.isEmpty)
-        XCTAssertEqual(ResultsTable(merged.records).csv(), ResultsTable(full).csv())
-        XCTAssertEqual(ResultsTable(merged.records).markdown(), ResultsTable(full).markdown())
+        // Equal but for provenance (how fast each host ran), which the table shows too.
+        XCTAssertEqual(ResultsTable(merged.records.map(\.resultOnly)).csv(), ResultsTable(full.map(\.resultOnly)).csv())
+        XCTAssertEqual(ResultsTable(merged.records.map(\.resultOnly)).markdown(), ResultsTable(full.map(\.resultOnly)).markdown())
     }
 
     func testConflictingDuplicateIsReportedWithBothSourcesAndNotDropped() throws {
@@ -77,20 +78,26 @@ final class ResultsTableTests: XCTestCase {
                               "transformer/16/1", "transformer/16/2", "transformer/32/1", "transformer/32/2"])
     }
 
-    func testCSVHasOneRowPerRunWithResultsAndNoProvenance() throws {
+    func testCSVHasOneRowPerRunWithResultsAndSpeedButNoHost() throws {
         let job = try smallGridJobs()[0]
         let record = syntheticRecord(for: job.config, rank: 3, host: "node07")
-        let csv = ResultsTable([record]).csv().split(separator: "\n").map(String.init)
+        let table = ResultsTable([record])
+        let csv = table.csv().split(separator: "\n").map(String.init)
         XCTAssertEqual(csv.count, 2)
-        XCTAssertEqual(csv[0], ResultsTable.csvColumns.joined(separator: ","))
+        XCTAssertEqual(csv[0], table.csvColumns.joined(separator: ","))
         let fields = csv[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        let column = Dictionary(uniqueKeysWithValues: zip(ResultsTable.csvColumns, fields))
+        let column = Dictionary(uniqueKeysWithValues: zip(table.csvColumns, fields))
         XCTAssertEqual(column["id"], job.id)
         XCTAssertEqual(column["arch"], "linear")
         XCTAssertEqual(column["test_nll"], "\(record.testNLL!)")
-        XCTAssertEqual(column["flops_exact"], "\(record.flopsExact)")
+        XCTAssertEqual(column["flops_exact"], String(Int64(record.flopsExact)), "an integral count is written as an integer")
         XCTAssertEqual(column["params_total"], "\(record.paramsTotal)")
         XCTAssertEqual(column["status"], "ok")
+        XCTAssertEqual(column["wall_seconds"], "3.5")
+        XCTAssertEqual(column["tokens_per_second"], "100")
+        XCTAssertEqual(column["gflops_per_second"], "1")
+        XCTAssertNil(column["error"], "no error column when no run failed")
+        XCTAssertNil(column["perplexity"], "no perplexity column without a word-level run")
         XCTAssertFalse(csv[1].contains("node07"))
     }
 
@@ -99,7 +106,8 @@ final class ResultsTableTests: XCTestCase {
         var record = syntheticRecord(for: job.config, status: .failed)
         record.error = "shape mismatch: (2, 3) vs \"x\""
         let row = ResultsTable([record]).csv().split(separator: "\n")[1]
-        XCTAssertTrue(row.hasSuffix(",failed,\"shape mismatch: (2, 3) vs \"\"x\"\"\""), String(row))
+        XCTAssertTrue(row.contains(",linear,failed,"), String(row))
+        XCTAssertTrue(row.hasSuffix(",\"shape mismatch: (2, 3) vs \"\"x\"\"\""), "the error, last and quoted: \(row)")
     }
 }
 

@@ -6,7 +6,7 @@ import XCTest
 /// from an explicit encoding that a new field at its default cannot change.
 final class RunIdentityTests: XCTestCase {
     /// Fixed ids of fixed configs, as the first build of run ids computed them (the preset's is
-    /// also in docs/results/study-tiny, the attention run's in sweeps/smoke.yaml's journals).
+    /// also in docs/results/study-tiny, the attention run's in the journals of the first sweeps/smoke.yaml).
     func testIDsOfFixedConfigsNeverChange() throws {
         XCTAssertEqual(RunConfig().id, "8050db192d5ca938")
         let preset = try XCTUnwrap(Presets.config(named: "study-tiny-transformer"))
@@ -18,7 +18,7 @@ final class RunIdentityTests: XCTestCase {
         attention.arch = .attention; attention.context = 32; attention.dModel = 32; attention.heads = 2
         attention.ffnWidth = 64; attention.epochs = 2; attention.windowsPerEpoch = 1024; attention.batchSize = 32
         attention.evalWindows = 500
-        XCTAssertEqual(attention.id, "7c686b9ac3676ac6", "sweeps/smoke.yaml's attention run at T = 32")
+        XCTAssertEqual(attention.id, "7c686b9ac3676ac6", "the first sweeps/smoke.yaml's attention run at T = 32")
     }
 
     /// The encoding is the canonical config's compact JSON with sorted keys: the bytes every
@@ -42,9 +42,22 @@ final class RunIdentityTests: XCTestCase {
     /// Every key of the config is in the encoding's version-1 list or registered as a later key
     /// with its default: a field added without that would change every id, and fails here.
     func testEveryConfigKeyIsVersionOneOrRegisteredWithItsDefault() {
-        let known = RunIdentity.version1Keys.union(RunIdentity.laterKeyDefaults.keys)
+        let known = RunIdentity.version1Keys.union(RunIdentity.laterKeyDefaults.keys).union(RunIdentity.operationalKeys)
         XCTAssertEqual(Set(RunConfig.keys).subtracting(known), [], "register new keys in RunIdentity.laterKeyDefaults")
         XCTAssertEqual(RunIdentity.version1Keys.subtracting(RunConfig.keys), [], "a version-1 key was removed")
+    }
+
+    /// `save_weights` says what to keep of a run, not what it computes: no id changes with it.
+    func testSaveWeightsIsNotPartOfARunsIdentity() {
+        var plain = RunConfig(); plain.arch = .mlp
+        for policy in RunConfig.WeightsPolicy.allCases {
+            var keeping = plain; keeping.saveWeights = policy
+            XCTAssertEqual(keeping.id, plain.id, policy.rawValue)
+        }
+        var all = plain; all.saveWeights = .all
+        XCTAssertEqual(all.canonicalized().saveWeights, .all, "kept in the config, so the worker sees it")
+        var none = plain; none.saveWeights = .discard
+        XCTAssertNil(none.canonicalized().saveWeights, "the default is not spelt out")
     }
 
     /// The rule for later keys, exercised through the encoding itself: a key at its registered
