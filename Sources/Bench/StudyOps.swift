@@ -34,19 +34,16 @@ extension OpBenchmark {
             g.matmul(n[0], n[1], transposeB: true)
         })
         let heads = [b, h, t, d]
-        result.append(timeOp("attention causal", shape: "(\(b),\(h),\(t),\(d))", inputs: [heads, heads, heads],
-                             raw: attentionGemms(time: t, headDim: d), rawRepeats: b * h) { g, n in
-            var rng = RNG(seed: 1)
-            return g.attention(q: n[0], k: n[1], v: n[2], causal: true, dropout: 0, rng: &rng)
-        })
-        // The reference GEMM kernel on the same shapes, in the same run (the flash kernel is the default).
+        // The flash and the reference kernel on the same shapes, in the same run, whichever is on.
         let flash = TensorCore.flashAttention
-        TensorCore.flashAttention = false
-        result.append(timeOp("attention reference", shape: "(\(b),\(h),\(t),\(d))", inputs: [heads, heads, heads],
-                             raw: attentionGemms(time: t, headDim: d), rawRepeats: b * h) { g, n in
-            var rng = RNG(seed: 1)
-            return g.attention(q: n[0], k: n[1], v: n[2], causal: true, dropout: 0, rng: &rng)
-        })
+        for (name, useFlash) in [("attention flash", true), ("attention reference", false)] {
+            TensorCore.flashAttention = useFlash
+            result.append(timeOp(name, shape: "(\(b),\(h),\(t),\(d))", inputs: [heads, heads, heads],
+                                 raw: attentionGemms(time: t, headDim: d), rawRepeats: b * h) { g, n in
+                var rng = RNG(seed: 1)
+                return g.attention(q: n[0], k: n[1], v: n[2], causal: true, dropout: 0, rng: &rng)
+            })
+        }
         TensorCore.flashAttention = flash
         result.append(timeOp("attention fused qkv", shape: "(\(b),\(t),\(3 * c))", inputs: [[b, t, 3 * c]],
                              raw: attentionGemms(time: t, headDim: d), rawRepeats: b * h) { g, n in

@@ -52,6 +52,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Dropout of the step and memory sections' transformer (the study's is 0.1).")
     var dropout: Double = 0
 
+    @Flag(help: "Run the step, memory, models and profile sections with the flash attention (training uses the reference kernel).")
+    var flashAttention = false
+
     func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps: \(steps) must be positive") }
         guard memorySteps >= 2 else { throw ValidationError("--memory-steps: \(memorySteps) must be at least 2") }
@@ -60,6 +63,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         TensorCore.setBLASThreads(1)
+        TensorCore.flashAttention = flashAttention
         print("OpenBLAS kernels: \(TensorCore.blasCoreName) (OPENBLAS_CORETYPE \(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"))")
         print("tensor core kernels: \(TensorCore.kernelISA); attention: "
               + (TensorCore.flashAttention ? "flash (head widths 32, 64; reference GEMMs otherwise)" : "reference GEMMs"))

@@ -168,4 +168,28 @@ final class NumericsStartupTests: XCTestCase {
         XCTAssertTrue(again.stdout.contains("sweep smoke: 0 runs this session"), again.stdout)
         XCTAssertEqual(try records(out).count, total)
     }
+
+    /// The kernel form is a numerics fact, and the two forms share one fingerprint: a node that
+    /// runs the AVX-512 form gives the same bits as one kept on AVX2 (`LMSWEEP_KERNEL_FORM`).
+    func testKernelFormIsANumericsFactAndBothFormsShareTheFingerprint() throws {
+        func numerics(form: String) throws -> (fingerprint: String, kernelISA: String) {
+            let result = try SweepBinary.run(["numerics", "--json"], extraEnvironment: ["LMSWEEP_KERNEL_FORM": form])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let line = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            let facts = line?["numerics"] as? [String: Any]
+            return (facts?["fingerprint"] as? String ?? "", facts?["kernel_isa"] as? String ?? "")
+        }
+        let kept = try numerics(form: "avx2")
+        if kept.kernelISA.hasSuffix("kernel form portable") {
+            throw XCTSkip("this build has one kernel form only (LMSWEEP_TARGET_CPU without AVX2): \(kept.kernelISA)")
+        }
+        let chosen = try numerics(form: "")
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map { Set($0.split(separator: " ")) } ?? []
+        let widest = ["avx512f", "avx512dq", "avx512bw", "avx512vl"].allSatisfy(flags.contains) ? "avx512" : "avx2"
+        XCTAssertTrue(kept.kernelISA.hasSuffix("kernel form avx2"), kept.kernelISA)
+        XCTAssertTrue(chosen.kernelISA.hasSuffix("kernel form \(widest)"), chosen.kernelISA)
+        XCTAssertEqual(kept.fingerprint.count, 16)
+        XCTAssertEqual(kept.fingerprint, chosen.fingerprint)
+    }
 }
