@@ -16,6 +16,18 @@ public struct ModelConfig: Hashable, Sendable, Codable {
     }
     /// Post-LN (Vaswani et al., 2017; the study's runs) or pre-LN (GPT-2) blocks.
     public enum NormPlacement: String, CaseIterable, Hashable, Sendable, Codable { case post, pre }
+    /// Where a block puts its dropout and how it initialises its attention projections.
+    public enum BlockStyle: String, CaseIterable, Hashable, Sendable, Codable {
+        /// `nn.MultiheadAttention` and the study's post-LN block: dropout on the attention
+        /// probabilities and once after the feed-forward net; the packed q, k, v projection
+        /// Xavier-initialised.
+        case standard
+        /// The study's pre-LN block (its positions experiment), as its code trains it: no
+        /// dropout on the attention probabilities, dropout on the attention output, the
+        /// feed-forward output's dropout applied twice (once inside the net, once on the
+        /// residual branch), and q, k, v and out initialised as plain `nn.Linear` layers.
+        case study
+    }
 
     public var architecture: Architecture
     /// Tokens in the vocabulary (V), from the corpus.
@@ -32,21 +44,22 @@ public struct ModelConfig: Hashable, Sendable, Codable {
     public var ffnWidth: Int
     /// MLP hidden widths, one per hidden layer (Bengio et al., 2003).
     public var hiddenWidths: [Int]
-    /// Dropout probability: after each MLP hidden ReLU; on attention weights and after each
-    /// feed-forward net in a block (where `nn.MultiheadAttention` and the study's block put it).
+    /// Dropout probability: after each MLP hidden ReLU; in a block where ``blockStyle`` puts it.
     public var dropout: Float
     public var positions: Positions
     public var norm: NormPlacement
+    public var blockStyle: BlockStyle
     /// The output head reuses the token-embedding matrix (Press & Wolf, 2017).
     public var tiedHead: Bool
 
     public init(architecture: Architecture, vocabularySize: Int, contextLength: Int, dModel: Int,
                 heads: Int, depth: Int, ffnWidth: Int, hiddenWidths: [Int], dropout: Float,
-                positions: Positions, norm: NormPlacement, tiedHead: Bool) {
+                positions: Positions, norm: NormPlacement, blockStyle: BlockStyle, tiedHead: Bool) {
         self.architecture = architecture; self.vocabularySize = vocabularySize
         self.contextLength = contextLength; self.dModel = dModel; self.heads = heads
         self.depth = depth; self.ffnWidth = ffnWidth; self.hiddenWidths = hiddenWidths
-        self.dropout = dropout; self.positions = positions; self.norm = norm; self.tiedHead = tiedHead
+        self.dropout = dropout; self.positions = positions; self.norm = norm
+        self.blockStyle = blockStyle; self.tiedHead = tiedHead
     }
 }
 

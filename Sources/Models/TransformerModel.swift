@@ -6,6 +6,7 @@ import TensorCore
 ///
 /// - Blocks are post-LN (`x = LN(x + MHA(x))`, `x = LN(x + FFN(x))`: the study's runs) or
 ///   pre-LN (`x = x + MHA(LN(x))`, `x = x + FFN(LN(x))`: GPT-2).
+/// - ``ModelConfig/BlockStyle`` says where dropout goes and how the attention projections start.
 /// - Positions are a learned table, RoPE on queries and keys (Su et al., 2021; NeoX split-half,
 ///   base 10,000) or none.
 /// - The study's "self-attention" model is this with one block and a 4·d feed-forward net.
@@ -54,16 +55,19 @@ public final class TransformerModel: LanguageModel {
             // nn.MultiheadAttention._reset_parameters: xavier_uniform on the packed (3d, d)
             // in-projection (fan-out 3d for every row), zero biases; out_proj keeps nn.Linear's
             // weight init. Registered in rows q, k, v order, so the draws are those of one (3d, d) matrix.
-            let xavier = Initializer.xavierUniform(fanIn: d, fanOut: 3 * d)
+            // The study's pre-LN block has four plain nn.Linear(d, d) layers instead.
+            let plain = config.blockStyle == .study
+            let weight = plain ? Initializer.linearWeight(fanIn: d) : .xavierUniform(fanIn: d, fanOut: 3 * d)
+            let bias = plain ? Initializer.linearBias(fanIn: d) : .zeros
             return Block(
-                qWeight: p.add("\(n).attn.\(Self.packedRows[0])", shape: [d, d], initializer: xavier),
-                kWeight: p.add("\(n).attn.\(Self.packedRows[1])", shape: [d, d], initializer: xavier),
-                vWeight: p.add("\(n).attn.\(Self.packedRows[2])", shape: [d, d], initializer: xavier),
-                qBias: p.add("\(n).attn.\(Self.packedRows[3])", shape: [d], initializer: .zeros),
-                kBias: p.add("\(n).attn.\(Self.packedRows[4])", shape: [d], initializer: .zeros),
-                vBias: p.add("\(n).attn.\(Self.packedRows[5])", shape: [d], initializer: .zeros),
+                qWeight: p.add("\(n).attn.\(Self.packedRows[0])", shape: [d, d], initializer: weight),
+                kWeight: p.add("\(n).attn.\(Self.packedRows[1])", shape: [d, d], initializer: weight),
+                vWeight: p.add("\(n).attn.\(Self.packedRows[2])", shape: [d, d], initializer: weight),
+                qBias: p.add("\(n).attn.\(Self.packedRows[3])", shape: [d], initializer: bias),
+                kBias: p.add("\(n).attn.\(Self.packedRows[4])", shape: [d], initializer: bias),
+                vBias: p.add("\(n).attn.\(Self.packedRows[5])", shape: [d], initializer: bias),
                 outProjWeight: p.add("\(n).attn.out_proj.weight", shape: [d, d], initializer: .linearWeight(fanIn: d)),
-                outProjBias: p.add("\(n).attn.out_proj.bias", shape: [d], initializer: .zeros),
+                outProjBias: p.add("\(n).attn.out_proj.bias", shape: [d], initializer: bias),
                 ln1Weight: p.add("\(n).ln1.weight", shape: [d], initializer: .ones),
                 ln1Bias: p.add("\(n).ln1.bias", shape: [d], initializer: .zeros),
                 ln2Weight: p.add("\(n).ln2.weight", shape: [d], initializer: .ones),
@@ -143,9 +147,13 @@ public final class TransformerModel: LanguageModel {
     /// Causal multi-head self-attention with `nn.MultiheadAttention`'s projections.
     /// x (B, T, d) → (B, T, d), or (B, d) for the last position alone.
     func selfAttention(_ g: Graph, _ b: Block, _ x: Node, lastOnly: Bool, _ rng: inout RNG) -> Node {
-        let (H, p) = (config.heads, config.dropout)
+        let H = config.heads
+        let p = probabilityDropout
         let rope = config.positions == .rope
-        func outProjection(_ y: Node) -> Node { g.linear(y, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias)) }
+        func outProjection(_ y: Node) -> Node {
+            let out = g.linear(y, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias))
+            return config.blockStyle == .study ? g.dropout(out, p: config.dropout, rng: &rng) : out
+        }
         if !lastOnly && !rope {
             // One GEMM against the packed (3d, d) in-projection (a copy of 3d² weights, far
             // smaller than the activations) feeds the fused attention, which reads heads in place.
@@ -186,7 +194,7 @@ public final class TransformerModel: LanguageModel {
         let scale = g.constant(shape: [D], values: [Float](repeating: 1 / Float(D).squareRoot(), count: D))
         let q = g.mul(g.reshape(query, [B * H, 1, D]), scale)                                   // (BH, 1, D)
         let scores = g.matmul(q, g.reshape(k, [B * H, T, D]), transposeB: true)                // (BH, 1, T)
-        let probabilities = g.dropout(g.softmax(scores), p: config.dropout, rng: &rng)
+        let probabilities = g.dropout(g.softmax(scores), p: probabilityDropout, rng: &rng)
         let y = g.matmul(probabilities, g.reshape(v, [B * H, T, D]))                          // (BH, 1, D)
         return g.reshape(y, [B, H * D])                                                        // (B, d)
     }
@@ -221,10 +229,15 @@ public final class TransformerModel: LanguageModel {
         return layout
     }
 
-    /// Linear → ReLU → Linear → Dropout, on the last axis.
+    /// Dropout on the attention probabilities: the block's dropout, or none in the study's pre-LN block.
+    var probabilityDropout: Float { config.blockStyle == .study ? 0 : config.dropout }
+
+    /// Linear → ReLU → Linear → Dropout, on the last axis; the study's pre-LN block drops out
+    /// the result a second time on its residual branch (two independent masks).
     func feedForward(_ g: Graph, _ b: Block, _ x: Node, _ rng: inout RNG) -> Node {
         let hidden = g.relu(g.linear(x, weight: g.param(b.ff0Weight), bias: g.param(b.ff0Bias)))
-        let out = g.linear(hidden, weight: g.param(b.ff2Weight), bias: g.param(b.ff2Bias))
-        return g.dropout(out, p: config.dropout, rng: &rng)
+        let out = g.dropout(g.linear(hidden, weight: g.param(b.ff2Weight), bias: g.param(b.ff2Bias)),
+                            p: config.dropout, rng: &rng)
+        return config.blockStyle == .study ? g.dropout(out, p: config.dropout, rng: &rng) : out
     }
 }

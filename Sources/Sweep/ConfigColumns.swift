@@ -28,7 +28,7 @@ public struct ConfigColumns {
     static let alwaysShown = ["dataset", "arch"]
     static let order = ["dataset", "text_path", "tokenizer", "arch", "flop_budget", "token_budget", "max_steps",
                         "epochs", "context", "depth", "hidden_width", "hidden", "d_model", "heads", "ffn_width",
-                        "positions", "norm"]
+                        "positions", "norm", "block_style"]
 
     public init(_ records: [RunRecord]) {
         var fields: [String: [String: RunField.Value]] = [:]

@@ -31,6 +31,8 @@ public enum Presets {
         ("study-wikitext2", word(.wikitext2)),
         ("positions-learned", positions(.learned)),
         ("positions-rope", positions(.rope)),
+        ("positions-learned-exact", positions(.learned, block: .study)),
+        ("positions-rope-exact", positions(.rope, block: .study)),
         ("full-tiny-linear", full(tiny(.linear))),
         ("full-tiny-mlp", full(tiny(.mlp))),
         ("full-tiny-attention", full(tiny(.attention))),
@@ -82,19 +84,22 @@ public enum Presets {
         c.batchSize = 32
         c.epochs = 8
         c.maxTrainTokens = 80_000
-        // One draw per window start of the 80,000-token prefix, with replacement.
-        c.windowsPerEpoch = 80_000 - 64
-        // Every window inside the first 20,000 tokens.
-        c.evalWindows = 20_000 - 64
+        // The study's counts, from its `range(len(tokens) - T - 1)`: one fewer than the windows
+        // that fit (the last start is left out). 79,935 draws per epoch from the 80,000-token
+        // prefix, with replacement; the first 19,935 windows of the first 20,000 tokens.
+        c.windowsPerEpoch = 80_000 - 64 - 1
+        c.evalWindows = 20_000 - 64 - 1
         return c
     }
 
     /// The positions study: pre-LN 3-layer transformers, learned table (430,785 parameters)
-    /// against RoPE (414,401), 8 epochs.
-    static func positions(_ positions: RunConfig.Positions) -> RunConfig {
+    /// against RoPE (414,401), 8 epochs. `-exact` trains the study's own pre-LN block
+    /// (``RunConfig/BlockStyle/study``: its dropout sites and plain linear init).
+    static func positions(_ positions: RunConfig.Positions, block: RunConfig.BlockStyle = .standard) -> RunConfig {
         var c = tiny(.transformer)
         c.norm = .pre
         c.positions = positions
+        c.blockStyle = block
         c.epochs = 8
         return c
     }

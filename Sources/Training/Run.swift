@@ -43,6 +43,7 @@ public struct Run: Hashable, Sendable {
     /// `.none` for linear and MLP, whose inputs are the concatenated window.
     public let positions: ModelConfig.Positions
     public let norm: ModelConfig.NormPlacement
+    public let blockStyle: ModelConfig.BlockStyle
     public let tiedHead: Bool
 
     // MARK: objective and optimization
@@ -93,7 +94,7 @@ public struct Run: Hashable, Sendable {
     public func modelConfig(vocabularySize: Int) -> ModelConfig {
         ModelConfig(architecture: architecture, vocabularySize: vocabularySize, contextLength: context, dModel: dModel,
                     heads: heads, depth: depth, ffnWidth: ffnWidth, hiddenWidths: hidden, dropout: Float(dropout),
-                    positions: positions, norm: norm, tiedHead: tiedHead)
+                    positions: positions, norm: norm, blockStyle: blockStyle, tiedHead: tiedHead)
     }
 
     /// A short human summary: `transformer ctx=64 depth=2 heads=4 d=128 seed=0`.
@@ -108,6 +109,7 @@ public struct Run: Hashable, Sendable {
             if architecture == .transformer { parts.append("depth=\(depth)") }
             parts.append("heads=\(heads)")
             if positions != .learned { parts.append("pos=\(positions.rawValue)") }
+            if blockStyle != .standard { parts.append("block=\(blockStyle.rawValue)") }
         }
         parts.append("d=\(dModel)")
         parts.append("seed=\(seed)")
@@ -120,7 +122,8 @@ extension RunConfig {
     /// - linear: no depth, heads, widths, dropout, positions or norm; the `last` objective;
     /// - MLP: `hidden` if given, else `hidden_width` (256) × `depth` (2); dropout 0.1; `last`;
     /// - attention: one block; attention and transformer: 4 heads, FFN 4·d, dropout 0.1,
-    ///   learned positions, post-LN, untied head; transformer depth 3;
+    ///   learned positions, post-LN, the standard block (absent from the canonical form), untied
+    ///   head; transformer depth 3;
     /// - evaluation: `study` reads `eval_windows` (10,000); `full` a stride (T/2 for the `all`
     ///   objective, 1 for `last`, which predicts one position per window);
     /// - a constant schedule has no warm-up; `size_to_budget` applies only with a FLOP budget
@@ -133,10 +136,10 @@ extension RunConfig {
         switch arch {
         case .linear:
             c.depth = nil; c.heads = nil; c.ffnWidth = nil; c.hiddenWidth = nil; c.hidden = nil
-            c.dropout = nil; c.positions = nil; c.norm = nil; c.tiedHead = nil
+            c.dropout = nil; c.positions = nil; c.norm = nil; c.blockStyle = nil; c.tiedHead = nil
             c.objective = .last
         case .mlp:
-            c.heads = nil; c.ffnWidth = nil; c.positions = nil; c.norm = nil; c.tiedHead = nil
+            c.heads = nil; c.ffnWidth = nil; c.positions = nil; c.norm = nil; c.blockStyle = nil; c.tiedHead = nil
             c.hidden = hiddenWidths; c.depth = hiddenWidths.count; c.hiddenWidth = nil
             c.dropout = dropout ?? 0.1
             c.objective = .last
@@ -148,6 +151,7 @@ extension RunConfig {
             c.dropout = dropout ?? 0.1
             c.positions = positions ?? .learned
             c.norm = norm ?? .post
+            if blockStyle == .standard { c.blockStyle = nil }
             c.tiedHead = tiedHead ?? false
         }
         let evaluation: EvaluationMode
@@ -177,6 +181,7 @@ extension RunConfig {
                    architecture: c.arch, context: c.context, dModel: c.dModel,
                    heads: c.heads ?? 0, depth: c.depth ?? 0, ffnWidth: c.ffnWidth ?? 0, hidden: c.hidden ?? [],
                    dropout: c.dropout ?? 0, positions: c.positions ?? .none, norm: c.norm ?? .post,
+                   blockStyle: c.blockStyle ?? .standard,
                    tiedHead: c.tiedHead ?? false,
                    objective: c.objective, optimizer: c.optimizer, lr: c.lr, weightDecay: c.weightDecay,
                    beta1: c.beta1, beta2: c.beta2, momentum: c.momentum, schedule: c.schedule,

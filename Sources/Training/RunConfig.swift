@@ -51,6 +51,9 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public var positions: Positions? = nil
     /// LayerNorm placement: `post` (the study's main runs, Vaswani 2017; default) or `pre`.
     public var norm: NormPlacement? = nil
+    /// `standard` (default) or `study`: the study's own pre-LN block, dropout and init as its
+    /// code has them (``ModelConfig/BlockStyle``). Pre-LN only.
+    public var blockStyle: BlockStyle? = nil
     /// Output head shares the token-embedding matrix.
     public var tiedHead: Bool? = nil
 
@@ -114,6 +117,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public typealias Architecture = ModelConfig.Architecture
     public typealias Positions = ModelConfig.Positions
     public typealias NormPlacement = ModelConfig.NormPlacement
+    public typealias BlockStyle = ModelConfig.BlockStyle
     public enum Optimizer: String, Codable, CaseIterable, Sendable { case adam, adamw, sgd }
     /// `wsd`: warmup, stable, then a linear decay to 0 over the last 20% of steps (Hu et al. 2024;
     /// Hägele et al. 2024).
@@ -125,7 +129,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
         case dataset, convention, maxTrainTokens = "max_train_tokens"
         case textPath = "text_path", textSHA256 = "text_sha256", tokenizer
         case arch, context, dModel = "d_model", heads, depth, ffnWidth = "ffn_width"
-        case hiddenWidth = "hidden_width", hidden, dropout, positions, norm, tiedHead = "tied_head"
+        case hiddenWidth = "hidden_width", hidden, dropout, positions, norm, blockStyle = "block_style", tiedHead = "tied_head"
         case objective, optimizer, lr, weightDecay = "weight_decay", beta1, beta2, momentum
         case schedule, warmupSteps = "warmup_steps", gradClip = "grad_clip"
         case batchSize = "batch_size", seed

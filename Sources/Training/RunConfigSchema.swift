@@ -55,6 +55,7 @@ extension WindowTargets: RunConfigValue {}
 extension ModelConfig.Architecture: RunConfigValue {}
 extension ModelConfig.Positions: RunConfigValue {}
 extension ModelConfig.NormPlacement: RunConfigValue {}
+extension ModelConfig.BlockStyle: RunConfigValue {}
 extension RunConfig.Optimizer: RunConfigValue {}
 extension RunConfig.Schedule: RunConfigValue {}
 extension RunConfig.EvalMode: RunConfigValue {}
@@ -68,7 +69,8 @@ extension RunConfig {
         value(.arch, \.arch), value(.context, \.context), value(.dModel, \.dModel),
         optional(.heads, \.heads), optional(.depth, \.depth), optional(.ffnWidth, \.ffnWidth),
         optional(.hiddenWidth, \.hiddenWidth), optional(.hidden, \.hidden), optional(.dropout, \.dropout),
-        optional(.positions, \.positions), optional(.norm, \.norm), optional(.tiedHead, \.tiedHead),
+        optional(.positions, \.positions), optional(.norm, \.norm),
+        optional(.blockStyle, \.blockStyle), optional(.tiedHead, \.tiedHead),
         value(.objective, \.objective), value(.optimizer, \.optimizer), value(.lr, \.lr),
         value(.weightDecay, \.weightDecay), value(.beta1, \.beta1), value(.beta2, \.beta2),
         value(.momentum, \.momentum), value(.schedule, \.schedule), value(.warmupSteps, \.warmupSteps),

@@ -88,6 +88,10 @@ extension RunConfig {
             }
             size(c.depth ?? 0, "depth", max: Limits.depth)
             size(c.ffnWidth ?? 0, "ffn_width", max: Limits.width)
+            if c.blockStyle == .study {
+                check(c.norm == .pre, "block_style", "study",
+                      "is the study's pre-LN block; set norm: pre (its post-LN block is the standard one)")
+            }
         }
         return issues
     }

@@ -29,6 +29,8 @@ public enum RunIdentity {
         "text_path": "null", "text_sha256": "null", "tokenizer": "null",
         // Absent unless a FLOP-budget run is sized to its budget (canonical form never holds false).
         "size_to_budget": "null",
+        // Absent unless a block is the study's own (canonical form never holds `standard`).
+        "block_style": "null",
     ]
 
     /// Keys that say how a run is carried out or kept, never what it computes

@@ -11,7 +11,11 @@ import TensorCore
 /// holds for a correct backward and fails for a wrong one by orders of magnitude. A larger h
 /// (1e-2) makes pre-activations cross ReLU's kink and the difference quotient wrong, not the gradient.
 final class GradientCheckTests: XCTestCase {
-    private func check(_ config: ModelConfig, predicting: PredictedPositions, file: StaticString = #filePath, line: UInt = #line) {
+    /// `replayingDropout`: the differences are taken in training mode too, where `Fixture.loss`
+    /// reseeds the dropout generator on every call, so each evaluation draws the same masks and
+    /// the gradient through dropout is checked as well.
+    private func check(_ config: ModelConfig, predicting: PredictedPositions, replayingDropout: Bool = false,
+               file: StaticString = #filePath, line: UInt = #line) {
         let model = Fixture.model(config, seed: 3)
         let (B, T, V) = (3, config.contextLength, config.vocabularySize)
         let tokens = Fixture.randomTokens(B * T, vocabulary: V, seed: 11)
@@ -21,7 +25,7 @@ final class GradientCheckTests: XCTestCase {
         let loss = Fixture.loss(model, graph, tokens: tokens, targets: targets, batch: B, predicting: predicting)
         graph.backward(loss)
         let analytic = model.parameters.flatGrads
-        let evaluation = Graph(parameters: model.parameters, training: false, flops: FlopCounter())
+        let evaluation = Graph(parameters: model.parameters, training: replayingDropout, flops: FlopCounter())
         let base = model.parameters.flatValues
         func lossAt(_ values: [Float]) -> Double {
             model.parameters.flatValues = values
@@ -63,6 +67,15 @@ final class GradientCheckTests: XCTestCase {
 
     func testPreLNRoPETransformerGradientsLastPosition() {
         check(Fixture.tiny(.transformer) { $0.norm = .pre; $0.positions = .rope }, predicting: .last)
+    }
+
+    /// The study's pre-LN block with dropout on: attention-output dropout and the twice-applied
+    /// feed-forward dropout, the masks replayed in every difference.
+    func testStudyPreLNBlockGradientsThroughItsDropout() {
+        for (positions, predicting) in [(ModelConfig.Positions.learned, PredictedPositions.all), (.rope, .last)] {
+            check(Fixture.tiny(.transformer) { $0.norm = .pre; $0.blockStyle = .study; $0.dropout = 0.3; $0.positions = positions },
+                  predicting: predicting, replayingDropout: true)
+        }
     }
 
     func testTiedHeadTransformerWithoutPositionsGradients() {

@@ -12,7 +12,7 @@ enum Fixture {
                      edit: (inout ModelConfig) -> Void = { _ in }) -> ModelConfig {
         var c = ModelConfig(architecture: architecture, vocabularySize: vocabulary, contextLength: context, dModel: 8,
                             heads: 2, depth: architecture == .transformer ? 2 : 1, ffnWidth: 12,
-                            hiddenWidths: [10, 9], dropout: 0, positions: .learned, norm: .post, tiedHead: false)
+                            hiddenWidths: [10, 9], dropout: 0, positions: .learned, norm: .post, blockStyle: .standard, tiedHead: false)
         edit(&c)
         return c
     }

@@ -42,7 +42,7 @@ final class OverfitTests: XCTestCase {
 
     private func config(_ architecture: ModelConfig.Architecture, edit: (inout ModelConfig) -> Void = { _ in }) -> ModelConfig {
         var c = ModelConfig(architecture: architecture, vocabularySize: 200, contextLength: 8, dModel: 32, heads: 4,
-                            depth: 2, ffnWidth: 64, hiddenWidths: [64], dropout: 0, positions: .learned, norm: .post,
+                            depth: 2, ffnWidth: 64, hiddenWidths: [64], dropout: 0, positions: .learned, norm: .post, blockStyle: .standard,
                             tiedHead: false)
         edit(&c)
         return c

@@ -10,7 +10,7 @@ final class ParameterCountTests: XCTestCase {
         // The study's widths: 4 heads, FFN 512 (one attention block), MLP 256-256, dropout 0.1.
         var c = ModelConfig(architecture: architecture, vocabularySize: vocabulary, contextLength: context, dModel: 128,
                             heads: 4, depth: 1, ffnWidth: 512, hiddenWidths: [256, 256], dropout: 0.1,
-                            positions: .learned, norm: .post, tiedHead: false)
+                            positions: .learned, norm: .post, blockStyle: .standard, tiedHead: false)
         edit(&c)
         return c
     }

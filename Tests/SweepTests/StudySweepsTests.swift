@@ -41,4 +41,14 @@ final class StudySweepsTests: XCTestCase {
                        Set([try presetID("positions-learned"), try presetID("positions-rope")]))
         XCTAssertEqual(try jobIDs("study-word"), Set([try presetID("study-ptb"), try presetID("study-wikitext2")]))
     }
+
+    func testExactPositionsSweepIsTheExactPresetsWithThreeSeeds() throws {
+        var expected = Set<String>()
+        for name in ["positions-learned-exact", "positions-rope-exact"] {
+            for seed in [UInt64(0), 1, 2] { expected.insert(try presetID(name) { $0.seed = seed }) }
+        }
+        XCTAssertEqual(expected.count, 6)
+        XCTAssertEqual(try jobIDs("study-positions-exact"), expected)
+        XCTAssertTrue(try jobIDs("study-positions-exact").isDisjoint(with: jobIDs("study-positions")))
+    }
 }

@@ -34,7 +34,7 @@ final class EvaluatorTests: XCTestCase {
         let corpus = try CorpusCache().corpus(.tinyshakespeare, .study, at: TinyCorpus.location(root))
         let config = ModelConfig(architecture: .transformer, vocabularySize: corpus.vocabulary.count, contextLength: 12,
                                  dModel: 16, heads: 2, depth: 2, ffnWidth: 24, hiddenWidths: [], dropout: 0,
-                                 positions: .learned, norm: .post, tiedHead: false)
+                                 positions: .learned, norm: .post, blockStyle: .standard, tiedHead: false)
         var rng = RNG(seed: 4)
         let model = makeLanguageModel(config, initRNG: &rng)
         // Stride 5 does not divide T = 12: a tail window and position-by-position selection.

@@ -45,6 +45,7 @@ final class ModelCostAgreementTests: XCTestCase {
             ("study-tiny-linear", 65, 1_073_345), ("study-tiny-mlp", 65, 4_285_377),
             ("study-tiny-attention", 65, 231_617), ("study-tiny-transformer", 65, 430_785),
             ("positions-learned", 65, 430_785), ("positions-rope", 65, 414_401),
+            ("positions-learned-exact", 65, 430_785), ("positions-rope-exact", 65, 414_401),
             ("ablation-tiny-transformer", 65, 430_785), ("study-ptb", 9_999, 2_975_631),
         ]
         for (name, vocabulary, count) in expected {
@@ -79,6 +80,8 @@ final class ModelCostAgreementTests: XCTestCase {
         XCTAssertEqual([ablation.epochs, ablation.windowsPerEpoch, ablation.evalWindows], [2, 30_000, 5_000])
         let ptb = try XCTUnwrap(Presets.config(named: "study-ptb")).canonicalized()
         XCTAssertEqual([ptb.context, ptb.batchSize, ptb.epochs, ptb.maxTrainTokens], [64, 32, 8, 80_000])
+        // The study's `range(len - T - 1)`: 80,000 − 64 − 1 draws, 20,000 − 64 − 1 windows.
+        XCTAssertEqual([ptb.windowsPerEpoch, ptb.evalWindows], [79_935, 19_935])
         XCTAssertEqual(ptb.convention, .study)
         let rope = try XCTUnwrap(Presets.config(named: "positions-rope")).canonicalized()
         XCTAssertEqual(rope.norm, .pre)

@@ -79,4 +79,26 @@ final class RunIdentityTests: XCTestCase {
         var other = linear; other.seed = 1
         XCTAssertNotEqual(linear.id, other.id)
     }
+
+    /// `block_style` came after version 1: `standard` is the block every earlier run trained,
+    /// so it changes no id and is not spelt out; `study` is a new run; it does not apply to
+    /// linear or MLP models, and the study's block is pre-LN only.
+    func testBlockStyleChangesNoExistingIdAndIsPreLNOnly() throws {
+        let preset = try XCTUnwrap(Presets.config(named: "positions-rope"))
+        var standard = preset; standard.blockStyle = .standard
+        XCTAssertEqual(standard.id, preset.id)
+        XCTAssertNil(standard.canonicalized().blockStyle)
+        var study = preset; study.blockStyle = .study
+        XCTAssertNotEqual(study.id, preset.id)
+        XCTAssertEqual(study.id, try XCTUnwrap(Presets.config(named: "positions-rope-exact")).id)
+        XCTAssertTrue(String(decoding: RunIdentity.canonicalJSON(of: study.canonicalized()), as: UTF8.self)
+            .contains(#""block_style":"study""#))
+        XCTAssertTrue(study.resolved().summary.hasSuffix("pos=rope block=study d=128 seed=0"), study.resolved().summary)
+        var linear = RunConfig(); linear.arch = .linear
+        var styled = linear; styled.blockStyle = .study
+        XCTAssertEqual(styled.id, linear.id)
+        var postLN = study; postLN.norm = .post
+        XCTAssertEqual(postLN.validate().map(\.key), ["block_style"])
+        XCTAssertEqual(study.validate(), [])
+    }
 }
