@@ -15,8 +15,9 @@ public enum StepBenchmark {
         public let lines: [Line]
         public let profiledStepSeconds: Double
 
-        /// GEMM-bound entries: linear (with its bias add), matmul, attention (its GEMMs and masked softmax).
-        public static let matmulOps: Set<String> = ["linear", "matmul", "attention"]
+        /// GEMM-bound entries: linear (with its bias add, or its fused bias and activation), matmul,
+        /// attention (its GEMMs and masked softmax).
+        public static let matmulOps: Set<String> = ["linear", "linear relu", "linear gelu", "matmul", "attention"]
         public var matmulSeconds: Double { lines.filter { Self.matmulOps.contains($0.name) }.reduce(0) { $0 + $1.forwardSeconds + $1.backwardSeconds } }
         public var nonMatmulSeconds: Double { profiledStepSeconds - matmulSeconds }
     }

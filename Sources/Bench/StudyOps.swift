@@ -21,6 +21,18 @@ extension OpBenchmark {
                 g.linear(n[0], weight: n[1], bias: n[2])
             })
         }
+        // The fused epilogues beside the ops they replace, in the same run.
+        let ffn1 = linearGemms(rows: rows, inFeatures: c, outFeatures: f)
+        for activation in [Activation.relu, .gelu] {
+            let inputs = [[b, t, c], [f, c], [f]]
+            result.append(timeOp("ffn1+\(activation.rawValue) unfused", shape: "(\(b),\(t),\(c))→\(f)", inputs: inputs, raw: ffn1) { g, n in
+                let y = g.linear(n[0], weight: n[1], bias: n[2])
+                return activation == .relu ? g.relu(y) : g.gelu(y)
+            })
+            result.append(timeOp("ffn1+\(activation.rawValue) fused", shape: "(\(b),\(t),\(c))→\(f)", inputs: inputs, raw: ffn1) { g, n in
+                g.linear(n[0], weight: n[1], bias: n[2], activation: activation)
+            })
+        }
         for vocabulary in s.vocabularies {
             result.append(timeOp("linear head", shape: "(\(b),\(c))→\(vocabulary)", inputs: [[b, c], [vocabulary, c], [vocabulary]],
                                  raw: linearGemms(rows: b, inFeatures: c, outFeatures: vocabulary)) { g, n in
@@ -60,6 +72,14 @@ extension OpBenchmark {
         result.append(timeOp("dropout 0.1", shape: "(\(b),\(t),\(c))", inputs: [[b, t, c]]) { g, n in
             var rng = RNG(seed: 2)
             return g.dropout(n[0], p: 0.1, rng: &rng)
+        })
+        result.append(timeOp("drop+add unfused", shape: "(\(b),\(t),\(c))", inputs: [[b, t, c], [b, t, c]]) { g, n in
+            var rng = RNG(seed: 2)
+            return g.add(n[0], g.dropout(n[1], p: 0.1, rng: &rng))
+        })
+        result.append(timeOp("residual dropout", shape: "(\(b),\(t),\(c))", inputs: [[b, t, c], [b, t, c]]) { g, n in
+            var rng = RNG(seed: 2)
+            return g.residualDropout(n[0], n[1], p: 0.1, rng: &rng)
         })
         result.append(timeOp("softmax", shape: "(\(b * h * t),\(t))", inputs: [[b * h * t, t]]) { g, n in g.softmax(n[0]) })
         result.append(timeOp("splitHeads", shape: "(\(b),\(t),\(c))", inputs: [[b, t, c]]) { g, n in g.splitHeads(n[0], heads: h) })

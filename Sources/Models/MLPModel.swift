@@ -39,8 +39,8 @@ public final class MLPModel: LanguageModel {
         let (T, d) = (config.contextLength, config.dModel)
         var x = g.reshape(g.embedding(g.param(embedding), tokens: tokens, shape: [B, T]), [B, T * d]) // (B, T·d)
         for layer in hidden {
-            x = g.linear(x, weight: g.param(layer.weight), bias: g.param(layer.bias))  // (B, h)
-            x = g.dropout(g.relu(x), p: config.dropout, rng: &dropoutRNG)
+            x = g.linear(x, weight: g.param(layer.weight), bias: g.param(layer.bias), activation: .relu)  // (B, h)
+            x = g.dropout(x, p: config.dropout, rng: &dropoutRNG)
         }
         return g.linear(x, weight: g.param(outWeight), bias: g.param(outBias))         // (B, V)
     }

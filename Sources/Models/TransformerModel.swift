@@ -115,13 +115,13 @@ public final class TransformerModel: LanguageModel {
         case .post:
             let mixed = g.layerNorm(g.add(x, selfAttention(g, b, x, lastOnly: false, &rng)),
                                     weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
-            return g.layerNorm(g.add(mixed, feedForward(g, b, mixed, &rng)),
+            return g.layerNorm(feedForward(g, b, mixed, residual: mixed, &rng),
                                weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
         case .pre:
             let normed = g.layerNorm(x, weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
             let mixed = g.add(x, selfAttention(g, b, normed, lastOnly: false, &rng))
             let normed2 = g.layerNorm(mixed, weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
-            return g.add(mixed, feedForward(g, b, normed2, &rng))
+            return feedForward(g, b, normed2, residual: mixed, &rng)
         }
     }
 
@@ -132,7 +132,7 @@ public final class TransformerModel: LanguageModel {
             let attended = selfAttention(g, b, x, lastOnly: true, &rng)             // (B, d)
             let mixed = g.layerNorm(g.add(g.lastPosition(x), attended),
                                     weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
-            return g.layerNorm(g.add(mixed, feedForward(g, b, mixed, &rng)),
+            return g.layerNorm(feedForward(g, b, mixed, residual: mixed, &rng),
                                weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
         case .pre:
             // LayerNorm is per position, so normalizing every position and then reading the
@@ -140,7 +140,7 @@ public final class TransformerModel: LanguageModel {
             let normed = g.layerNorm(x, weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
             let mixed = g.add(g.lastPosition(x), selfAttention(g, b, normed, lastOnly: true, &rng))
             let normed2 = g.layerNorm(mixed, weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
-            return g.add(mixed, feedForward(g, b, normed2, &rng))
+            return feedForward(g, b, normed2, residual: mixed, &rng)
         }
     }
 
@@ -232,12 +232,14 @@ public final class TransformerModel: LanguageModel {
     /// Dropout on the attention probabilities: the block's dropout, or none in the study's pre-LN block.
     var probabilityDropout: Float { config.blockStyle == .study ? 0 : config.dropout }
 
-    /// Linear → ReLU → Linear → Dropout, on the last axis; the study's pre-LN block drops out
-    /// the result a second time on its residual branch (two independent masks).
-    func feedForward(_ g: Graph, _ b: Block, _ x: Node, _ rng: inout RNG) -> Node {
-        let hidden = g.relu(g.linear(x, weight: g.param(b.ff0Weight), bias: g.param(b.ff0Bias)))
-        let out = g.dropout(g.linear(hidden, weight: g.param(b.ff2Weight), bias: g.param(b.ff2Bias)),
-                            p: config.dropout, rng: &rng)
-        return config.blockStyle == .study ? g.dropout(out, p: config.dropout, rng: &rng) : out
+    /// Linear → ReLU → Linear → Dropout, on the last axis, added to `residual`; the study's pre-LN
+    /// block drops out the result a second time on its residual branch (two independent masks,
+    /// drawn in that order). The first linear and its ReLU are one pass over the GEMM's output;
+    /// the last dropout and the residual add are another (`residualDropout`).
+    func feedForward(_ g: Graph, _ b: Block, _ x: Node, residual: Node, _ rng: inout RNG) -> Node {
+        let hidden = g.linear(x, weight: g.param(b.ff0Weight), bias: g.param(b.ff0Bias), activation: .relu)
+        var out = g.linear(hidden, weight: g.param(b.ff2Weight), bias: g.param(b.ff2Bias))
+        if config.blockStyle == .study { out = g.dropout(out, p: config.dropout, rng: &rng) }
+        return g.residualDropout(residual, out, p: config.dropout, rng: &rng)
     }
 }

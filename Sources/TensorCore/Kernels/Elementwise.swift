@@ -75,13 +75,10 @@ enum Elementwise {
     /// Each lane's word is cut to its top 24 bits u and dropped when u < round(p·2²⁴), a
     /// probability within 3·10⁻⁸ of p; the comparison is a subtraction and a sign shift.
     static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float, generator: inout LaneGenerator) {
-        let threshold = SIMD8<Int32>(repeating: Int32((Double(p) * 16_777_216).rounded()))
-        let keep = SIMD8<UInt32>(repeating: (1 / (1 - p)).bitPattern)
+        let rule = DropoutRule(p: p)
         var i = 0
         while i < count {
-            let uniform = unsafeBitCast(generator.next() &>> 8, to: SIMD8<Int32>.self)
-            let drop = unsafeBitCast((uniform &- threshold) &>> 31, to: SIMD8<UInt32>.self)
-            let lanes = unsafeBitCast(keep & ~drop, to: Vector8.self)
+            let lanes = rule.mask(&generator)
             if i + Vector.width <= count {
                 Vector.store(lanes, mask + i)
             } else {
@@ -96,13 +93,10 @@ enum Elementwise {
     /// its saved state. With `accumulate`, y += x ⊙ mask.
     static func dropoutApply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, p: Float,
                              generator: inout LaneGenerator, accumulate: Bool) {
-        let threshold = SIMD8<Int32>(repeating: Int32((Double(p) * 16_777_216).rounded()))
-        let keep = SIMD8<UInt32>(repeating: (1 / (1 - p)).bitPattern)
+        let rule = DropoutRule(p: p)
         var i = 0
         while i < count {
-            let uniform = unsafeBitCast(generator.next() &>> 8, to: SIMD8<Int32>.self)
-            let drop = unsafeBitCast((uniform &- threshold) &>> 31, to: SIMD8<UInt32>.self)
-            let mask = unsafeBitCast(keep & ~drop, to: Vector8.self)
+            let mask = rule.mask(&generator)
             if i + Vector.width <= count {
                 let product = Vector.load(x + i) * mask
                 Vector.store(accumulate ? Vector.load(y + i) + product : product, y + i)
@@ -110,6 +104,24 @@ enum Elementwise {
                 for lane in 0..<(count - i) { y[i + lane] = (accumulate ? y[i + lane] : 0) + x[i + lane] * mask[lane] }
             }
             i += Vector.width
+        }
+    }
+
+    /// `dropoutMask`'s rule for 8 lanes: the next generator step's words against p's threshold.
+    struct DropoutRule {
+        let threshold: SIMD8<Int32>
+        let keep: SIMD8<UInt32>
+
+        init(p: Float) {
+            threshold = SIMD8<Int32>(repeating: Int32((Double(p) * 16_777_216).rounded()))
+            keep = SIMD8<UInt32>(repeating: (1 / (1 - p)).bitPattern)
+        }
+
+        /// 0 where a lane drops, 1/(1−p) where it keeps; advances the generator one step.
+        @inline(__always) func mask(_ generator: inout LaneGenerator) -> Vector8 {
+            let uniform = unsafeBitCast(generator.next() &>> 8, to: SIMD8<Int32>.self)
+            let drop = unsafeBitCast((uniform &- threshold) &>> 31, to: SIMD8<UInt32>.self)
+            return unsafeBitCast(keep & ~drop, to: Vector8.self)
         }
     }
 
@@ -144,17 +156,27 @@ enum Elementwise {
         return unsafeBitCast(unsafeBitCast(positive, to: SIMD8<UInt32>.self) | (bits & 0x8000_0000), to: Vector8.self)
     }
 
+    /// GELU of 8 lanes with the vector tanh.
+    @inline(__always) static func gelu(_ v: Vector8) -> Vector8 {
+        let cube: Vector8 = v * v * v
+        let t: Vector8 = tanh(geluScale * (v + geluCubic * cube))
+        return 0.5 * v * (1 + t)
+    }
+
+    /// gelu'(v) of 8 lanes.
+    @inline(__always) static func geluDerivative(_ v: Vector8) -> Vector8 {
+        let cube: Vector8 = v * v * v
+        let t: Vector8 = tanh(geluScale * (v + geluCubic * cube))
+        let outer: Vector8 = 0.5 * (1 + t)
+        let slope: Vector8 = geluScale * (1 + 3 * geluCubic * v * v)
+        return outer + 0.5 * v * (1 - t * t) * slope
+    }
+
     /// y = gelu(x), 8 lanes at a time with the vector tanh; scalar `gelu` for the tail.
     static func geluForward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         let vectorEnd = count & ~(Vector.width - 1)
         var i = 0
-        while i < vectorEnd {
-            let v = Vector.load(x + i)
-            let cube: Vector8 = v * v * v
-            let t: Vector8 = tanh(geluScale * (v + geluCubic * cube))
-            Vector.store(0.5 * v * (1 + t), y + i)
-            i += Vector.width
-        }
+        while i < vectorEnd { Vector.store(gelu(Vector.load(x + i)), y + i); i += Vector.width }
         while i < count { y[i] = gelu(x[i]); i += 1 }
     }
 
@@ -163,13 +185,7 @@ enum Elementwise {
         let vectorEnd = count & ~(Vector.width - 1)
         var i = 0
         while i < vectorEnd {
-            let v = Vector.load(x + i)
-            let cube: Vector8 = v * v * v
-            let t: Vector8 = tanh(geluScale * (v + geluCubic * cube))
-            let outer: Vector8 = 0.5 * (1 + t)
-            let slope: Vector8 = geluScale * (1 + 3 * geluCubic * v * v)
-            let derivative: Vector8 = outer + 0.5 * v * (1 - t * t) * slope
-            Vector.store(Vector.load(dx + i) + Vector.load(dy + i) * derivative, dx + i)
+            Vector.store(Vector.load(dx + i) + Vector.load(dy + i) * geluDerivative(Vector.load(x + i)), dx + i)
             i += Vector.width
         }
         while i < count { dx[i] += dy[i] * geluDerivative(x[i]); i += 1 }
