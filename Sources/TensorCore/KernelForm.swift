@@ -88,7 +88,8 @@ enum FlashAttentionForms {
     }
 }
 
-/// LayerNorm of the chosen form (16 lanes in both; one zmm register per vector in the AVX-512 form).
+/// LayerNorm and causal attention's softmax passes of the chosen form (16 lanes in both; one zmm
+/// register per vector in the AVX-512 form).
 enum NormalizationForms {
     static func layerNormForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                  bias: UnsafePointer<Float>, rows: Int, columns: Int, eps: Float, y: UnsafeMutablePointer<Float>,
@@ -117,5 +118,28 @@ enum NormalizationForms {
         #endif
         Normalization.layerNormBackward(x, weight: weight, mean: mean, rstd: rstd, dy: dy, rows: rows, columns: columns,
                                         dx: dx, overwriteInput: overwriteInput, dweight: dweight, dbias: dbias)
+    }
+
+    /// Causal attention's softmax row pass (``Normalization/maskedSoftmax``) of the chosen form.
+    static func maskedSoftmax(_ scores: UnsafeMutablePointer<Float>, time: Int, causal: Bool,
+                              form: KernelForm = KernelForm.current) {
+        #if arch(x86_64)
+        if form == .avx512 { return AVX512Form.maskedSoftmax(scores, time: time, causal: causal) }
+        #endif
+        Normalization.maskedSoftmax(scores, time: time, causal: causal)
+    }
+
+    /// Causal attention's backward row pass (``Normalization/maskedSoftmaxBackward``) of the chosen form.
+    static func maskedSoftmaxBackward(probabilities: UnsafePointer<Float>, dropoutMask: UnsafePointer<Float>?,
+                                      gradient: UnsafeMutablePointer<Float>, time: Int, causal: Bool,
+                                      form: KernelForm = KernelForm.current) {
+        #if arch(x86_64)
+        if form == .avx512 {
+            return AVX512Form.maskedSoftmaxBackward(probabilities: probabilities, dropoutMask: dropoutMask, gradient: gradient,
+                                                    time: time, causal: causal)
+        }
+        #endif
+        Normalization.maskedSoftmaxBackward(probabilities: probabilities, dropoutMask: dropoutMask, gradient: gradient,
+                                            time: time, causal: causal)
     }
 }

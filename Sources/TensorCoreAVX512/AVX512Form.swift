@@ -1,4 +1,4 @@
-/// The AVX-512 form of the tensor core's flash attention and LayerNorm: the same kernel sources as TensorCore's
+/// The AVX-512 form of the tensor core's flash attention, LayerNorm and causal attention's softmax passes: the same kernel sources as TensorCore's
 /// own (this folder's other files are links to them), compiled with `-target-cpu skylake-avx512`,
 /// so every 16-lane vector is one zmm register. TensorCore calls in here only when the CPU has
 /// AVX-512 (`TensorCore.kernelForm`); the lane arithmetic is the same in both forms (FMA for
@@ -51,5 +51,15 @@ public enum AVX512Form {
                                          dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?) {
         Normalization.layerNormBackward(x, weight: weight, mean: mean, rstd: rstd, dy: dy, rows: rows, columns: columns,
                                         dx: dx, overwriteInput: overwriteInput, dweight: dweight, dbias: dbias)
+    }
+
+    public static func maskedSoftmax(_ scores: UnsafeMutablePointer<Float>, time: Int, causal: Bool) {
+        Normalization.maskedSoftmax(scores, time: time, causal: causal)
+    }
+
+    public static func maskedSoftmaxBackward(probabilities: UnsafePointer<Float>, dropoutMask: UnsafePointer<Float>?,
+                                             gradient: UnsafeMutablePointer<Float>, time: Int, causal: Bool) {
+        Normalization.maskedSoftmaxBackward(probabilities: probabilities, dropoutMask: dropoutMask, gradient: gradient,
+                                            time: time, causal: causal)
     }
 }

@@ -286,6 +286,42 @@ final class KernelFormTests: XCTestCase {
         }
     }
 
+    /// Causal attention's softmax passes (16 lanes, fixed trees) give the same bits in both forms,
+    /// at lengths with a 16-lane tail and a fallback row (T = 45), and match the Double softmax.
+    func testAttentionSoftmaxFormsGiveTheSameBits() throws {
+        guard lmsweep_cpu_has_avx512() != 0 else { throw XCTSkip("this CPU has no AVX-512: only the AVX2 form can run") }
+        for time in [1, 45, 128] {
+            for causal in [true, false] {
+                let scores = FlashAttentionTests.gaussians(time * time, seed: UInt64(time)).map { 3 * $0 }
+                let upstream = FlashAttentionTests.gaussians(time * time, seed: 99)
+                let mask = FlashAttentionTests.gaussians(time * time, seed: 7).map { $0 > -0.5 ? Float(1.25) : 0 }
+                func run(_ form: KernelForm, dropout: Bool) -> (probabilities: [Float], gradient: [Float]) {
+                    var probabilities = scores, gradient = upstream
+                    NormalizationForms.maskedSoftmax(&probabilities, time: time, causal: causal, form: form)
+                    mask.withUnsafeBufferPointer { m in
+                        NormalizationForms.maskedSoftmaxBackward(probabilities: probabilities, dropoutMask: dropout ? m.baseAddress : nil,
+                                                                 gradient: &gradient, time: time, causal: causal, form: form)
+                    }
+                    return (probabilities, gradient)
+                }
+                for dropout in [false, true] {
+                    let wide = run(.avx512, dropout: dropout), narrow = run(.avx2, dropout: dropout)
+                    XCTAssertEqual(wide.probabilities.map(\.bitPattern), narrow.probabilities.map(\.bitPattern), "P, T \(time)")
+                    XCTAssertEqual(wide.gradient.map(\.bitPattern), narrow.gradient.map(\.bitPattern), "dS, T \(time), dropout \(dropout)")
+                }
+                let probabilities = run(.avx2, dropout: false).probabilities
+                for i in [0, time / 2, time - 1] {
+                    let length = causal ? i + 1 : time
+                    let expected = Normalization.naiveSoftmaxRow(Array(scores[(i * time)..<(i * time + length)]))
+                    for j in 0..<time {
+                        let want = j < length ? expected[j] : 0
+                        XCTAssertEqual(probabilities[i * time + j], want, accuracy: 1e-6, "P[\(i), \(j)], T \(time), causal \(causal)")
+                    }
+                }
+            }
+        }
+    }
+
     func testFormIsChosenFromTheCPUAndTheEnvironmentCanKeepAVX2() {
         // The tensor core compiled for AVX2 (the default) has both forms; without (baseline) neither.
         if TensorCore.compiledISA == "avx2+fma" || TensorCore.compiledISA == "avx512" {

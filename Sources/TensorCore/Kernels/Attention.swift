@@ -33,7 +33,7 @@ enum AttentionKernel {
                      a: q + start * ldIn, lda: ldIn, b: k, ldb: ldIn, beta: 0, c: probabilities + start * time, ldc: time,
                      flops: flops, .forward)
         }
-        maskedSoftmax(probabilities, time: time, causal: causal)
+        NormalizationForms.maskedSoftmax(probabilities, time: time, causal: causal)
         var mixing = UnsafePointer(probabilities)
         if let dropoutMask, let dropped {
             Elementwise.multiply(probabilities, dropoutMask, into: dropped, count: time * time, accumulate: false)
@@ -45,24 +45,6 @@ enum AttentionKernel {
             Gemm.run(transA: false, transB: false, m: end - start, n: headDim, k: causal ? end : time,
                      a: mixing + start * time, lda: time, b: v, ldb: ldIn, beta: 0, c: output + start * ldOut, ldc: ldOut,
                      flops: flops, .forward)
-        }
-    }
-
-    /// Row-wise softmax over j ≤ i (all j when not causal); zeros above the diagonal. A row
-    /// runs in whole vectors over its length rounded up to 8, the padding ending as 0.
-    @inline(__always) static func maskedSoftmax(_ scores: UnsafeMutablePointer<Float>, time: Int, causal: Bool) {
-        for i in 0..<time {
-            let row = scores + i * time
-            let length = causal ? i + 1 : time
-            let padded = (length + Vector.width - 1) & ~(Vector.width - 1)
-            var written = length
-            if padded <= time {
-                Normalization.softmaxRowPadded(row, length: length)
-                written = padded
-            } else {
-                Normalization.softmaxRow(row, length: length)
-            }
-            if written < time { (row + written).update(repeating: 0, count: time - written) }
         }
     }
 
@@ -100,14 +82,8 @@ enum AttentionKernel {
         }
         // dS = P ⊙ (dP' − Σ dP'·P) with dP' = dP ⊙ dropout mask, lower triangle only; zeros above
         // (the entries right of each row block were never written by the GEMM).
-        for i in 0..<time {
-            let length = causal ? i + 1 : time
-            let p = probabilities + i * time, d = scratch + i * time
-            if let dropoutMask { let m = dropoutMask + i * time; for j in 0..<length { d[j] *= m[j] } }
-            let dot = Normalization.dot(p, d, length: length)
-            for j in 0..<length { d[j] = p[j] * (d[j] - dot) }
-            if length < time { (d + length).update(repeating: 0, count: time - length) }
-        }
+        NormalizationForms.maskedSoftmaxBackward(probabilities: probabilities, dropoutMask: dropoutMask, gradient: scratch,
+                                                 time: time, causal: causal)
         for start in blocks(time: time, causal: causal) {
             let end = min(start + block, time), first = causal ? start : 0
             if let dq {

@@ -161,6 +161,84 @@ enum Normalization {
         while j <= last { Vector.store(Vector.load(row + j) * inverseLanes, row + j); j += Vector.width }
     }
 
+    /// `softmaxRowPadded` in 16 lanes with 16-lane trees (one zmm register per vector in the
+    /// AVX-512 form, two ymm in the AVX2 form, the same bits): writes row[0..<padded], `padded` =
+    /// length rounded up to 16 (the row must have room for it), zeros past the length.
+    @inline(__always) static func softmaxRowPadded16(_ row: UnsafeMutablePointer<Float>, length: Int) {
+        let last = (length - 1) & ~15
+        let valid = laneIndex16 .< SIMD16<Int32>(repeating: Int32(truncatingIfNeeded: length - last))
+        let tail = load16(row + last).replacing(with: -.infinity, where: .!valid)
+        var maxLanes = tail
+        var j = 0
+        while j < last { maxLanes = Vector.max16(maxLanes, load16(row + j)); j += 16 }
+        let shift = SIMD16<Float>(repeating: Vector.max(maxLanes))
+        var sumLanes = SIMD16<Float>(repeating: 0)
+        j = 0
+        while j < last {
+            let e = Vector.exp16(load16(row + j) - shift)
+            store16(e, row + j)
+            sumLanes += e
+            j += 16
+        }
+        let e = Vector.exp16(tail - shift).replacing(with: 0, where: .!valid)
+        store16(e, row + last)
+        sumLanes += e
+        let inverseLanes = SIMD16<Float>(repeating: 1 / Vector.sum16(sumLanes))
+        j = 0
+        while j <= last { store16(load16(row + j) * inverseLanes, row + j); j += 16 }
+    }
+
+    /// Causal attention's row pass over a (T, T) score matrix: softmax over j ≤ i (all j when
+    /// not causal), zeros above the diagonal. Rows run in 16-lane vectors over their length
+    /// rounded up to 16 where the row has room, else `softmaxRow`.
+    static func maskedSoftmax(_ scores: UnsafeMutablePointer<Float>, time: Int, causal: Bool) {
+        for i in 0..<time {
+            let row = scores + i * time
+            let length = causal ? i + 1 : time
+            let padded = (length + 15) & ~15
+            var written = length
+            if padded <= time {
+                softmaxRowPadded16(row, length: length)
+                written = padded
+            } else {
+                softmaxRow(row, length: length)
+            }
+            if written < time { (row + written).update(repeating: 0, count: time - written) }
+        }
+    }
+
+    /// Causal attention's backward row pass: dS = P ⊙ (dP' − Σ dP'·P) with dP' = dP ⊙ mask (when
+    /// dropout ran), over j ≤ i (all j when not causal), in place in `gradient` (T, T); zeros
+    /// above the diagonal. The row sums use `dot16`'s 16-lane tree.
+    static func maskedSoftmaxBackward(probabilities: UnsafePointer<Float>, dropoutMask: UnsafePointer<Float>?,
+                                      gradient: UnsafeMutablePointer<Float>, time: Int, causal: Bool) {
+        for i in 0..<time {
+            let length = causal ? i + 1 : time
+            let p = probabilities + i * time, d = gradient + i * time
+            if let dropoutMask { let m = dropoutMask + i * time; for j in 0..<length { d[j] *= m[j] } }
+            let dotLanes = SIMD16<Float>(repeating: dot16(p, d, length: length))
+            let vectorEnd = length & ~15
+            var j = 0
+            while j < vectorEnd { store16(load16(p + j) * (load16(d + j) - dotLanes), d + j); j += 16 }
+            while j < length { d[j] = p[j] * (d[j] - dotLanes[0]); j += 1 }
+            if length < time { (d + length).update(repeating: 0, count: time - length) }
+        }
+    }
+
+    /// Σ a·b over `length` entries: 16 partial sums, the fixed 16-lane tree, then a scalar tail.
+    @inline(__always) static func dot16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, length: Int) -> Float {
+        let vectorEnd = length & ~15
+        var lanes = SIMD16<Float>(repeating: 0)
+        var j = 0
+        while j < vectorEnd { lanes += load16(a + j) * load16(b + j); j += 16 }
+        var total = Vector.sum16(lanes)
+        while j < length { total += a[j] * b[j]; j += 1 }
+        return total
+    }
+
+    /// Lane numbers 0...15, as `laneIndex`.
+    @inline(__always) static var laneIndex16: SIMD16<Int32> { SIMD16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) }
+
     /// Lane numbers 0...7, compared against a count to mask a row's last vector. A literal,
     /// not a stored `static let`: a global's lazy initialisation check is a call per row.
     @inline(__always) static var laneIndex: SIMD8<Int32> { SIMD8(0, 1, 2, 3, 4, 5, 6, 7) }
