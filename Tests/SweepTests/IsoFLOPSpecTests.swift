@@ -47,6 +47,32 @@ final class IsoFLOPSpecTests: XCTestCase {
         XCTAssertEqual(small.first?.settingLines["flop_budget"], 6)
     }
 
+    /// The committed context sweep adds contexts 32 and 128 to isoflop-tiny's transformer: its
+    /// context-64 runs are isoflop-tiny's own (same ids, so they do not train again), and the
+    /// other contexts train the same sizes at each budget.
+    func testContextSweepSharesItsContext64RunsWithIsoflopTiny() throws {
+        let sweeps = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sweeps")
+        func jobs(_ name: String) throws -> [Job] {
+            try Grid.expand(SweepSpec.load(path: sweeps.appendingPathComponent(name).path)).jobs
+        }
+        let tiny = try jobs("isoflop-tiny.yaml"), context = try jobs("isoflop-tiny-context.yaml")
+        XCTAssertEqual(context.count, 3 * 4 * 5 * 2)
+        let at64 = context.filter { $0.config.context == 64 }
+        XCTAssertEqual(at64.count, 40)
+        XCTAssertTrue(Set(at64.map(\.id)).isSubset(of: Set(tiny.map(\.id))))
+        for c in [32, 128] {
+            XCTAssertEqual(Self.contextJobs(c, in: context), Self.contextJobs(64, in: context), "context \(c)")
+        }
+    }
+
+    /// (budget, d_model, depth, seed) of the jobs at one context.
+    static func contextJobs(_ context: Int, in jobs: [Job]) -> Set<String> {
+        Set(jobs.filter { $0.config.context == context }.map {
+            "\($0.config.flopBudget ?? 0) \($0.config.dModel) \($0.config.depth ?? 0) \($0.config.seed)"
+        })
+    }
+
     func testIsoFLOPMistakesAreReportedAtTheirLines() {
         let text = """
         name: iso
