@@ -113,13 +113,15 @@ public final class TransformerModel: LanguageModel {
     func fullBlock(_ g: Graph, _ b: Block, _ x: Node, _ rng: inout RNG) -> Node {
         switch config.norm {
         case .post:
-            let mixed = g.layerNorm(g.add(x, selfAttention(g, b, x, lastOnly: false, &rng)),
+            let attended = selfAttention(g, b, x, lastOnly: false, &rng)
+            let mixed = g.layerNorm(g.residualDropout(x, attended, p: outputDropout, rng: &rng),
                                     weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
             return g.layerNorm(feedForward(g, b, mixed, residual: mixed, &rng),
                                weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
         case .pre:
             let normed = g.layerNorm(x, weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
-            let mixed = g.add(x, selfAttention(g, b, normed, lastOnly: false, &rng))
+            let attended = selfAttention(g, b, normed, lastOnly: false, &rng)
+            let mixed = g.residualDropout(x, attended, p: outputDropout, rng: &rng)
             let normed2 = g.layerNorm(mixed, weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
             return feedForward(g, b, normed2, residual: mixed, &rng)
         }
@@ -130,7 +132,7 @@ public final class TransformerModel: LanguageModel {
         switch config.norm {
         case .post:
             let attended = selfAttention(g, b, x, lastOnly: true, &rng)             // (B, d)
-            let mixed = g.layerNorm(g.add(g.lastPosition(x), attended),
+            let mixed = g.layerNorm(g.residualDropout(g.lastPosition(x), attended, p: outputDropout, rng: &rng),
                                     weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
             return g.layerNorm(feedForward(g, b, mixed, residual: mixed, &rng),
                                weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
@@ -138,22 +140,21 @@ public final class TransformerModel: LanguageModel {
             // LayerNorm is per position, so normalizing every position and then reading the
             // keys and values is the full computation.
             let normed = g.layerNorm(x, weight: g.param(b.ln1Weight), bias: g.param(b.ln1Bias))
-            let mixed = g.add(g.lastPosition(x), selfAttention(g, b, normed, lastOnly: true, &rng))
+            let attended = selfAttention(g, b, normed, lastOnly: true, &rng)             // (B, d)
+            let mixed = g.residualDropout(g.lastPosition(x), attended, p: outputDropout, rng: &rng)
             let normed2 = g.layerNorm(mixed, weight: g.param(b.ln2Weight), bias: g.param(b.ln2Bias))
             return feedForward(g, b, normed2, residual: mixed, &rng)
         }
     }
 
     /// Causal multi-head self-attention with `nn.MultiheadAttention`'s projections.
-    /// x (B, T, d) → (B, T, d), or (B, d) for the last position alone.
+    /// x (B, T, d) → (B, T, d), or (B, d) for the last position alone. The study's block drops
+    /// out the result; the caller does that with the residual add (``outputDropout``).
     func selfAttention(_ g: Graph, _ b: Block, _ x: Node, lastOnly: Bool, _ rng: inout RNG) -> Node {
         let H = config.heads
         let p = probabilityDropout
         let rope = config.positions == .rope
-        func outProjection(_ y: Node) -> Node {
-            let out = g.linear(y, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias))
-            return config.blockStyle == .study ? g.dropout(out, p: config.dropout, rng: &rng) : out
-        }
+        func outProjection(_ y: Node) -> Node { g.linear(y, weight: g.param(b.outProjWeight), bias: g.param(b.outProjBias)) }
         if !lastOnly && !rope {
             // One GEMM against the packed (3d, d) in-projection (a copy of 3d² weights, far
             // smaller than the activations) feeds the fused attention, which reads heads in place.
@@ -231,6 +232,10 @@ public final class TransformerModel: LanguageModel {
 
     /// Dropout on the attention probabilities: the block's dropout, or none in the study's pre-LN block.
     var probabilityDropout: Float { config.blockStyle == .study ? 0 : config.dropout }
+
+    /// Dropout on the attention output before its residual add (one pass, `residualDropout`):
+    /// the study's pre-LN block only.
+    var outputDropout: Float { config.blockStyle == .study ? config.dropout : 0 }
 
     /// Linear → ReLU → Linear → Dropout, on the last axis, added to `residual`; the study's pre-LN
     /// block drops out the result a second time on its residual branch (two independent masks,
