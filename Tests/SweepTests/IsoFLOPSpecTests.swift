@@ -66,6 +66,25 @@ final class IsoFLOPSpecTests: XCTestCase {
         }
     }
 
+    /// The committed low-end sweep adds only new runs to isoflop-tiny's folder: smaller
+    /// one-block transformers at its two lowest budgets, under its protocol.
+    func testSmallSweepAddsSmallerTransformersAtTheLowBudgets() throws {
+        let sweeps = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sweeps")
+        let tiny = try Grid.expand(SweepSpec.load(path: sweeps.appendingPathComponent("isoflop-tiny.yaml").path)).jobs
+        let small = try Grid.expand(SweepSpec.load(path: sweeps.appendingPathComponent("isoflop-tiny-small.yaml").path)).jobs
+        XCTAssertEqual(small.count, 12)
+        XCTAssertTrue(Set(small.map(\.id)).isDisjoint(with: Set(tiny.map(\.id))))
+        XCTAssertEqual(Self.contextJobs(64, in: small).count, 12)
+        let sizes = Dictionary(grouping: small, by: { $0.config.flopBudget ?? 0 }).mapValues { Set($0.map(\.config.dModel)) }
+        XCTAssertEqual(sizes, [1e11: [8, 12], 3e11: [12, 16]])
+        // The same protocol: the canonical configs differ from isoflop-tiny's in size alone.
+        let reference = try XCTUnwrap(tiny.first { $0.config.arch == .transformer && $0.config.flopBudget == 1e11 && $0.config.seed == 0 })
+        var resized = try XCTUnwrap(small.first { $0.config.flopBudget == 1e11 && $0.config.seed == 0 }).config
+        resized.dModel = reference.config.dModel; resized.ffnWidth = reference.config.ffnWidth; resized.depth = reference.config.depth
+        XCTAssertEqual(resized.id, reference.id)
+    }
+
     /// (budget, d_model, depth, seed) of the jobs at one context.
     static func contextJobs(_ context: Int, in jobs: [Job]) -> Set<String> {
         Set(jobs.filter { $0.config.context == context }.map {
