@@ -81,8 +81,10 @@ public struct ResultFiles: Sendable {
 
     public static func write(_ records: [RunRecord], to directory: String, title: String,
                              frontier: FrontierOptions = FrontierOptions()) throws -> ResultFiles {
-        let tables = try ResultsTable(records).write(to: directory)
-        try Report.write(records: records, to: URL(fileURLWithPath: directory), title: title, frontier: frontier)
+        let tables = try OutputError.naming(directory) { try ResultsTable(records).write(to: directory) }
+        try OutputError.naming(directory) {
+            try Report.write(records: records, to: URL(fileURLWithPath: directory), title: title, frontier: frontier)
+        }
         // Named like the tables: relative to the working directory when the folder was given so.
         return ResultFiles(csv: tables.csv, markdown: tables.markdown, curves: tables.curves,
                            report: (directory as NSString).appendingPathComponent("report.md"))

@@ -71,7 +71,13 @@ struct MergeCommand: ParsableCommand {
         // In order of completion, then id: the same file whatever the order of the inputs.
         let records = merged.records.sorted { ($0.finishedAt, $0.id) < ($1.finishedAt, $1.id) }
         try Journal.write(records, to: existing)
-        let paths = try ResultFiles.write(records, to: output, title: URL(fileURLWithPath: output).lastPathComponent)
+        let paths: ResultFiles
+        do {
+            paths = try ResultFiles.write(records, to: output, title: URL(fileURLWithPath: output).lastPathComponent)
+        } catch let error as OutputError {
+            StandardError.write("error: \(error)")
+            throw ExitCode.failure
+        }
         for note in merged.superseded {
             verbosity.log("note: \(note.source): \(note.record.status.rawValue) run \(note.record.id) superseded by a finished record")
         }

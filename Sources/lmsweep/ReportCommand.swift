@@ -53,8 +53,14 @@ struct ReportCommand: ParsableCommand {
         let name = title ?? URL(fileURLWithPath: folder).lastPathComponent
         var frontier = FrontierOptions()
         frontier.parameterCount = FrontierOptions.ParameterCount(rawValue: frontierParameters)!
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let files = try ResultFiles.write(merged.records, to: folder, title: name, frontier: frontier)
+        let files: ResultFiles
+        do {
+            try OutputError.naming(folder) { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            files = try ResultFiles.write(merged.records, to: folder, title: name, frontier: frontier)
+        } catch let error as OutputError {
+            StandardError.write("error: \(error)")
+            throw ExitCode.failure
+        }
         let figures = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".svg") }
         print("report of \(merged.records.count) runs: \(files.report)")
         print("tables: \(files.csv), \(files.markdown), \(files.curves)")

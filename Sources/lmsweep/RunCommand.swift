@@ -114,7 +114,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode.failure
         } catch where error is JournalError || error is NumericsCheck || error is JournalNumericsMismatch
                     || error is SweepLock.Held || error is SweepLock.Failure || error is WorldsOfOne
-                    || error is SweepFolder.OtherSweep {
+                    || error is SweepFolder.OtherSweep || error is OutputError {
             StandardError.write("error: \(error)")
             throw ExitCode.failure
         }
