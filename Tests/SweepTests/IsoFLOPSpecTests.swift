@@ -85,6 +85,22 @@ final class IsoFLOPSpecTests: XCTestCase {
         XCTAssertEqual(resized.id, reference.id)
     }
 
+    /// The committed context-32 sweep trains the MLP at the sizes isoflop-tiny trains it at
+    /// T = 64, budget by budget, so the two contexts compare size for size.
+    func testContext32SweepTrainsTheMLPAtIsoflopTinysSizes() throws {
+        let sweeps = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sweeps")
+        let tiny = try Grid.expand(SweepSpec.load(path: sweeps.appendingPathComponent("isoflop-tiny.yaml").path)).jobs
+        let short = try Grid.expand(SweepSpec.load(path: sweeps.appendingPathComponent("isoflop-tiny-context32.yaml").path)).jobs
+        func mlpSizes(_ jobs: [Job]) -> Set<String> {
+            Set(jobs.filter { $0.config.arch == .mlp && ($0.config.flopBudget ?? 0) <= 1e12 && $0.config.seed < 2 }
+                .map { "\($0.config.flopBudget ?? 0) \($0.config.dModel) \($0.config.hidden ?? []) \($0.config.seed)" })
+        }
+        XCTAssertEqual(mlpSizes(short), mlpSizes(tiny))
+        XCTAssertEqual(mlpSizes(short).count, 30)
+        XCTAssertEqual(Set(short.map(\.config.context)), [32])
+    }
+
     /// (budget, d_model, depth, seed) of the jobs at one context.
     static func contextJobs(_ context: Int, in jobs: [Job]) -> Set<String> {
         Set(jobs.filter { $0.config.context == context }.map {
