@@ -10,17 +10,14 @@ import XCTest
 /// command must finish the sweep without dropping or repeating a run.
 final class DiskFullFaultTests: FaultCase {
     func testAFullDiskStopsTheSweepCleanlyAndFreeingSpaceLetsItFinish() throws {
-        guard let unshare = Command.which("unshare"), getuid() == 0 else {
-            throw XCTSkip("needs root and unshare(1) for a private tmpfs")
-        }
         let spec = try tinySpec()
-        let mount = scratch + "/disk"
-        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
-        let lmsweep = SweepBinary.executable
-        let run = ([lmsweep, "run", spec, "--out", "\(mount)/out"] + TestData.dataArguments).map { "'\($0)'" }.joined(separator: " ")
         // 2 MiB of tmpfs, all but 12 KiB taken by a filler: room for the folder's small files
         // and a record or two. The journal is copied out before the namespace (and its mount) ends.
-        let script = """
+        // A hang is this test's failure, never CI's: both sweeps take seconds.
+        try inPrivateMount { mount in
+            let run = ([SweepBinary.executable, "run", spec, "--out", "\(mount)/out"] + TestData.dataArguments)
+                .map { "'\($0)'" }.joined(separator: " ")
+            return """
             set -u
             mount -t tmpfs -o size=2048k tmpfs '\(mount)' || exit 97
             dd if=/dev/zero of='\(mount)/filler' bs=4k count=509 2>/dev/null
@@ -32,15 +29,7 @@ final class DiskFullFaultTests: FaultCase {
             echo $? > '\(scratch)/freed.status'
             cp '\(mount)/out/journal.jsonl' '\(scratch)/freed.jsonl'
             """
-        let running = try Command.Running(unshare, ["--mount", "sh", "-c", script])
-        // A hang is this test's failure, never CI's: both sweeps take seconds.
-        if !running.wait(upTo: 120, until: { !running.process.isRunning }) {
-            SweepBinary.killTree(running.process.processIdentifier)
-            XCTFail("the sweeps on a full disk did not end within 120 s: \(running.stderr)")
         }
-        running.process.waitUntilExit()
-        let result = running.result()
-        if result.status == 97 { throw XCTSkip("cannot mount a tmpfs here: \(result.stderr)") }
         func text(_ name: String) -> String { (try? String(contentsOfFile: scratch + "/" + name, encoding: .utf8)) ?? "" }
         let fullStatus = Int32(text("full.status").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         let fullError = text("full.err")

@@ -49,6 +49,26 @@ class FaultCase: XCTestCase {
         XCTAssertLessThan(result.status, 128, "killed by a signal", file: file, line: line)
     }
 
+    /// Runs `script` (sh) in a private mount namespace, where it can mount a filesystem of its
+    /// own at `mountPoint` (a fresh folder under the scratch folder) that vanishes with it. Skips
+    /// without root or unshare(1), and when the script exits 97 (its mount failed); a script that
+    /// runs past `limit` seconds is killed and fails the test, never CI.
+    func inPrivateMount(limit: Double = 120, _ script: (_ mountPoint: String) -> String) throws {
+        guard let unshare = Command.which("unshare"), getuid() == 0 else {
+            throw XCTSkip("needs root and unshare(1) for a private tmpfs")
+        }
+        let mount = scratch + "/disk"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        let running = try Command.Running(unshare, ["--mount", "sh", "-c", script(mount)])
+        if !running.wait(upTo: limit, until: { !running.process.isRunning }) {
+            SweepBinary.killTree(running.process.processIdentifier)
+            XCTFail("the commands in the private mount did not end within \(Int(limit)) s: \(running.stderr)")
+        }
+        running.process.waitUntilExit()
+        let result = running.result()
+        if result.status == 97 { throw XCTSkip("cannot mount a tmpfs here: \(result.stderr)") }
+    }
+
     /// A tiny valid spec (four runs of a second or less) named `name`.
     func tinySpec(_ name: String = "fault", extra: String = "") throws -> String {
         try write("""
