@@ -79,6 +79,56 @@ public final class Communicator {
         return buffer
     }
 
+    /// A nonblocking send or receive in flight. Its buffer belongs to MPI until ``test()`` says
+    /// it completed; one dropped before then (a stalled rank's) is left to MPI, never freed.
+    public final class Transfer {
+        private let handle: OpaquePointer
+        public private(set) var isComplete = false
+
+        fileprivate init(_ handle: OpaquePointer) { self.handle = handle }
+
+        /// `MPI_Test`: whether the transfer completed. Never waits.
+        public func test() throws -> Bool {
+            guard !isComplete else { return true }
+            var done: Int32 = 0
+            try Communicator.check("MPI_Test", lmsweep_transfer_test(handle, &done))
+            isComplete = done != 0
+            return isComplete
+        }
+
+        /// A completed receive's bytes.
+        public var bytes: [UInt8] {
+            precondition(isComplete, "the bytes of a receive still in flight")
+            var bytes = [UInt8](repeating: 0, count: Int(lmsweep_transfer_count(handle)))
+            lmsweep_transfer_copy(handle, &bytes)
+            return bytes
+        }
+
+        deinit { if isComplete { lmsweep_transfer_free(handle) } }
+    }
+
+    /// `MPI_Isend` of a copy of `bytes`: returns at once, whatever the receiver is doing. (A
+    /// blocking `MPI_Send` of even a small message can wait for the receiver: Open MPI's
+    /// shared-memory transport completes a send through its FIFO only when the receiver has
+    /// taken it, so a frozen receiver froze the sender too.)
+    public func startSend(_ bytes: [UInt8], to destination: Int, tag: Int32) throws -> Transfer {
+        var code: Int32 = 0
+        guard let handle = lmsweep_transfer_send(bytes, Int32(bytes.count), Int32(destination), tag, world, &code) else {
+            throw MPIError(call: "MPI_Isend", code: code)
+        }
+        return Transfer(handle)
+    }
+
+    /// `MPI_Irecv` of the message a probe returned: returns at once, and completes once all of
+    /// it has arrived, which for a large message needs its sender to keep running.
+    public func startReceive(_ envelope: Envelope) throws -> Transfer {
+        var code: Int32 = 0
+        guard let handle = lmsweep_transfer_receive(Int32(envelope.count), Int32(envelope.source), envelope.tag, world, &code) else {
+            throw MPIError(call: "MPI_Irecv", code: code)
+        }
+        return Transfer(handle)
+    }
+
     /// Waits for the next message from `source`, polling with `MPI_Iprobe` and a short sleep:
     /// Open MPI's blocking receive busy-waits, which would steal the core a trainer runs on.
     public func wait(from source: Int? = nil, pollInterval: Double) throws -> (Envelope, [UInt8]) {

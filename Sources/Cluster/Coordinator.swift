@@ -10,6 +10,8 @@ import Training
 /// thread at 100% and steal the core rank 0's own trainer runs on.
 final class Coordinator {
     private let communicator: Communicator?
+    /// Every message to and from the workers goes through it: rank 0 never waits on a worker.
+    private let postbox: Postbox?
     private let queue: JobQueue
     private let local: LocalWorker
     private let pollInterval: Double
@@ -52,6 +54,7 @@ final class Coordinator {
         self.stallLimit = stallLimit
         self.hosts = hosts
         self.communicator = communicator
+        self.postbox = communicator.map(Postbox.init)
         self.queue = JobQueue(plan: prepared.plan, journal: prepared.journal, ranks: communicator?.size ?? 1,
                               cost: CostModel(calibratedFrom: prepared.existing.records),
                               existing: prepared.existing.records, warn: log)
@@ -91,11 +94,9 @@ final class Coordinator {
                            interruption!.unanswered.map { "rank \($0)" }.joined(separator: ", "), interruptGrace))
                 break
             }
-            if let communicator {
-                while let envelope = try communicator.probe() {
+            if let postbox {
+                for (rank, message) in try postbox.collect() {
                     handled = true
-                    let message = try SweepMessage(tag: envelope.tag, payload: try communicator.receive(envelope))
-                    let rank = envelope.source
                     if stalled[rank] != nil {
                         if case .record(let record) = message {
                             log("rank 0: ignoring run \(record.id) from rank \(rank), declared stalled (its job went to another rank)")
@@ -117,7 +118,7 @@ final class Coordinator {
                         stopped(run, on: rank)
                         // A rank that was told, or signalled itself, to stop gets no more work.
                         activity[rank] = nil
-                        try communicator.send(.stop, to: rank)
+                        try postbox.post(.stop, to: rank)
                         stoppedWorkers.insert(rank)
                     case .job, .stop, .check, .checked, .stageRequest, .stageFile, .interrupt:
                         log("rank 0: ignoring an unexpected \(message.tag) message from rank \(rank)")
@@ -159,7 +160,20 @@ final class Coordinator {
             }
             if !handled { Thread.sleep(forTimeInterval: pollInterval) }
         }
+        try deliverLastMessages()
         return queue.received
+    }
+
+    /// Before `MPI_Finalize`, which must find no send in flight: the last messages (stops) are
+    /// taken within the stall limit, or their ranks are stalled too.
+    private func deliverLastMessages() throws {
+        guard let postbox, interruption?.unanswered.isEmpty ?? true else { return }
+        for rank in try postbox.drain(timeout: stallLimit, pollInterval: pollInterval).sorted() where stalled[rank] == nil {
+            postbox.abandon(rank: rank)
+            stalled[rank] = hosts[rank] ?? "?"
+            log(String(format: "rank 0: rank %d on %@ did not take its last message within %.0f s (--stall-limit): stalled",
+                       rank, stalled[rank]!, stallLimit))
+        }
     }
 
     /// The runs in flight, one `rank R: summary (id)` each: what an abort loses.
@@ -181,6 +195,7 @@ final class Coordinator {
         let now = Date()
         for (rank, last) in activity where stalled[rank] == nil && now.timeIntervalSince(last.since) > stallLimit {
             let job = queue.abandon(rank: rank)
+            postbox?.abandon(rank: rank)
             stalled[rank] = hosts[rank] ?? "?"
             stoppedWorkers.insert(rank)
             activity[rank] = nil
@@ -195,12 +210,12 @@ final class Coordinator {
         interruptedAt = Date()
         interruption = Interruption()
         local.stop.raise()
-        guard let communicator else { return }
+        guard let postbox else { return }
         for rank in queue.progress.running.keys.sorted() where rank != 0 {
-            try communicator.send(.interrupt, to: rank)
+            try postbox.post(.interrupt, to: rank)
         }
         for rank in waiting.sorted() {
-            try communicator.send(.stop, to: rank)
+            try postbox.post(.stop, to: rank)
             stoppedWorkers.insert(rank)
         }
         waiting = []
@@ -236,23 +251,23 @@ final class Coordinator {
     }
 
     private func assign(to rank: Int) throws {
-        guard let communicator else { return }
+        guard let postbox else { return }
         if interruptedAt != nil {
             activity[rank] = nil
-            try communicator.send(.stop, to: rank)
+            try postbox.post(.stop, to: rank)
             stoppedWorkers.insert(rank)
         } else if let job = queue.next(for: rank) {
             activity[rank] = (0, Date())
             if let bytes = resumeBytes(for: job) {
-                try communicator.send(.checkpoint(id: job.id, bytes: Array(bytes)), to: rank)
+                try postbox.post(.checkpoint(id: job.id, bytes: Array(bytes)), to: rank)
             }
-            try communicator.send(.job(job.config), to: rank)
+            try postbox.post(.job(job.config), to: rank)
         } else if !queue.isDrained {
             activity[rank] = nil
             waiting.insert(rank)
         } else {
             activity[rank] = nil
-            try communicator.send(.stop, to: rank)
+            try postbox.post(.stop, to: rank)
             stoppedWorkers.insert(rank)
         }
     }

@@ -41,6 +41,9 @@ final class MPIFaultTests: FaultCase {
     /// A worker frozen mid-sweep (SIGSTOP: what a hung NFS read looks like from outside): after
     /// the stall limit its run goes to another rank, the sweep finishes every other run, and
     /// mpirun ends with an error naming the rank and host.
+    ///
+    /// Rank 1 freezes right after its own first record lands, when rank 0 is sending it its next
+    /// job: a blocking send there waited for ever on the frozen rank (1 run in 10 hung).
     func testAFrozenWorkerIsDeclaredStalledAndItsRunIsTrainedElsewhere() throws {
         let out = scratch + "/stall"
         let spec = TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")
@@ -49,20 +52,28 @@ final class MPIFaultTests: FaultCase {
                                                              ranks: 3, mpiOptions: ["--oversubscribe"])
         defer { SweepBinary.killTree(process.processIdentifier) }
         var frozen: Int32?
+        var ranks: [Int32] = []
         let deadline = Date().addingTimeInterval(60)
         while process.isRunning && Date() < deadline {
-            if frozen == nil, !journalText(out).isEmpty, let pid = SweepBinary.rankProcess(1, under: process.processIdentifier) {
+            if frozen == nil, let pid = SweepBinary.rankProcess(1, under: process.processIdentifier),
+               journalText(out).contains("\"rank\":1,") {
                 kill(pid, SIGSTOP)
                 frozen = pid
+                ranks = (0..<3).compactMap { SweepBinary.rankProcess($0, under: process.processIdentifier) }
             }
             Thread.sleep(forTimeInterval: 0.02)
         }
         let ended = !process.isRunning
+        // Open MPI 4.1's mpirun itself can deadlock in its teardown (PMIx_server_finalize) after a
+        // rank exits non-zero, with every rank already gone (seen 2 times in 100): that is not a
+        // sweep that hangs. A rank of ours still running at the deadline is.
+        let ranksExited = ranks.count == 3 && ranks.filter { $0 != frozen }.allSatisfy(SweepBinary.hasExited)
         if let frozen { kill(frozen, SIGKILL) }
         // Never wait for ever on mpirun: a hang is this test's failure, not CI's.
         if !ended { SweepBinary.killTree(process.processIdentifier) }
         process.waitUntilExit()
-        XCTAssertTrue(ended, "mpirun still running 60 s after the worker froze")
+        if !ended && ranksExited { print("mpirun did not end 60 s after the worker froze, though ranks 0 and 2 had exited: its own teardown hang") }
+        XCTAssertTrue(ended || ranksExited, "ranks still running 60 s after the worker froze")
         XCTAssertNotNil(frozen, "rank 1 found and frozen")
         XCTAssertNotEqual(process.terminationStatus, 0)
         let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""

@@ -104,6 +104,13 @@ public enum SweepBinary {
         return nil
     }
 
+    /// Whether `pid` has exited: gone, or a zombie its parent has not reaped yet.
+    public static func hasExited(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+
     /// Children forked by any thread of `pid` (Linux `/proc/PID/task/TID/children`).
     public static func children(of pid: Int32) -> [Int32] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
