@@ -138,6 +138,16 @@ public final class Communicator {
         }
     }
 
+    /// ``wait(from:pollInterval:)`` for at most `seconds`: nil if no message came by then.
+    public func wait(from source: Int? = nil, pollInterval: Double, within seconds: Double) throws -> (Envelope, [UInt8])? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            if let envelope = try probe(from: source) { return (envelope, try receive(envelope)) }
+            if Date() >= deadline { return nil }
+            Thread.sleep(forTimeInterval: pollInterval)
+        }
+    }
+
     public func finalize() {
         _ = MPI_Finalize()
     }

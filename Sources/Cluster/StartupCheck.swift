@@ -13,6 +13,17 @@ enum StartupCheck {
         }
     }
 
+    /// A worker that sent nothing for the answer limit: the sweep cannot start, and that rank
+    /// cannot finalize, so the launcher ends the job at once rather than at MPI_Finalize's hang.
+    struct Unanswered: Error, CustomStringConvertible {
+        let rank: Int
+        let seconds: Double
+        var description: String {
+            String(format: "rank %d did not answer the start-up check within %.0f s (--stall-limit): it is frozen, or stuck reading its data. "
+                   + "Nothing has trained; look at that rank's host, then run the same command again", rank, seconds)
+        }
+    }
+
     /// One config per (dataset, convention, train prefix), the one with the longest context:
     /// if that one fits, every job on that corpus does.
     static func requirements(_ jobs: [Job]) -> [RunConfig] {
@@ -41,12 +52,13 @@ enum StartupCheck {
     /// the numerics handshake, and the one every worker waits for) and waits for each answer.
     /// With `staging` (rank 0's own data root under `--stage-data`), a worker may first ask for
     /// the dataset files it lacks; rank 0 sends them, then waits for that worker's answer.
-    /// Throws ``Failed`` listing every rank's problems if any rank has one, then
+    /// Throws ``Unanswered`` when a worker sends nothing for `answerLimit` seconds (frozen, or
+    /// stuck reading its data); ``Failed`` listing every rank's problems if any rank has one, then
     /// ``NumericsCheck`` if the ranks' numerics differ and `allowMixedNumerics` is false.
     /// Returns every rank's numerics, rank 0's first.
     @discardableResult
     static func run(_ configs: [RunConfig], communicator: Communicator, staging: DataStaging? = nil,
-                    allowMixedNumerics: Bool = false, pollInterval: Double,
+                    allowMixedNumerics: Bool = false, pollInterval: Double, answerLimit: Double = 600,
                     log: (String) -> Void = { _ in }) throws -> NumericsCheck {
         for worker in 1..<communicator.size { try communicator.send(.check(configs), to: worker) }
         // While the workers run theirs.
@@ -56,7 +68,9 @@ enum StartupCheck {
             // Each worker's answer is its first message after the check (per-pair order is kept),
             // or after the files it asked for.
             answer: while true {
-                let (envelope, payload) = try communicator.wait(from: worker, pollInterval: pollInterval)
+                guard let (envelope, payload) = try communicator.wait(from: worker, pollInterval: pollInterval, within: answerLimit) else {
+                    throw Unanswered(rank: worker, seconds: answerLimit)
+                }
                 switch try SweepMessage(tag: envelope.tag, payload: payload) {
                 case .checked(let report):
                     problems += report.problems.map { "rank \(worker) on \($0)" }

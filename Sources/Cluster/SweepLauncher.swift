@@ -114,7 +114,7 @@ public enum SweepLauncher {
             if let communicator, size > 1 {
                 let check = try StartupCheck.run(StartupCheck.requirements(prepared.plan.pending), communicator: communicator,
                                                  staging: staging, allowMixedNumerics: allowMixedNumerics,
-                                                 pollInterval: pollInterval, log: log)
+                                                 pollInterval: pollInterval, answerLimit: options.stallLimit, log: log)
                 session = check.groups.map { $0[0].numerics }
                 hosts = Dictionary(uniqueKeysWithValues: check.groups.flatMap { $0 }.map { ($0.rank, $0.host) })
             }
@@ -122,6 +122,11 @@ public enum SweepLauncher {
                 guard allowMixedNumerics else { throw mismatch }
                 log("warning: --allow-mixed-numerics: \(mismatch.description.split(separator: "\n").dropLast().joined(separator: "\n"))")
             }
+        } catch let unanswered as StartupCheck.Unanswered {
+            // That rank never reaches MPI_Finalize, where every other rank would wait for it:
+            // exit without it, and mpirun ends the rest (as after a stall, below).
+            log("error: \(unanswered)")
+            exit(1)
         } catch {
             // Nothing has trained yet: release the workers so that every rank ends cleanly.
             for worker in 1..<max(size, 1) { try? communicator?.send(.stop, to: worker) }

@@ -66,7 +66,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("Run even if ranks compute different bits (the start-up numerics check) or the journal's records were computed under other numerics; each record keeps its numerics."))
     var allowMixedNumerics = false
 
-    @Option(help: ArgumentHelp("Seconds a rank may go without progress (steps, evaluation batches) before it is declared stalled and its run goes to another rank.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds a rank may go without progress (steps, evaluation batches) before it is declared stalled and its run goes to another rank; also how long rank 0 waits for each worker's start-up check.", valueName: "seconds"))
     var stallLimit: Double = 600
 
     @Flag(help: ArgumentHelp("Add this spec's runs to an output folder that holds a sweep of another name (its spec is kept beside)."))

@@ -38,6 +38,61 @@ final class MPIFaultTests: FaultCase {
                              saying: "0 jobs, 0 already in")
     }
 
+    /// A worker frozen before it answers the start-up check: rank 0 waits the stall limit,
+    /// names the rank, and the job ends at once; nothing is journaled. Rank 1 reads its own
+    /// data folder (a second app context), whose 256 MB text file takes it seconds to check;
+    /// it is frozen once its memory shows it holds the file, after MPI_Init and before its answer.
+    func testAWorkerFrozenBeforeItAnswersTheStartUpCheckEndsTheSweep() throws {
+        let slow = scratch + "/slow-data/tinyshakespeare"
+        try FileManager.default.createDirectory(atPath: slow, withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.createFile(atPath: slow + "/input.txt", contents: nil))
+        XCTAssertEqual(truncate(slow + "/input.txt", 256 << 20), 0)
+        let out = scratch + "/unanswered"
+        let spec = try write("""
+            name: unanswered
+            base: {dataset: "text:tinyshakespeare/input.txt", d_model: 16, epochs: 1, windows_per_epoch: 256,
+                   batch_size: 32, eval_windows: 100}
+            axes: {arch: [linear]}
+            """, to: "unanswered.yaml")
+        let run = ["run", spec, "--out", out, "--stall-limit", "2"]
+        let (process, _, stderrPath) = try SweepBinary.start(
+            run + TestData.dataArguments + [":", "-np", "1", SweepBinary.executable] + run + ["--data-dir", scratch + "/slow-data"], ranks: 1)
+        defer { SweepBinary.killTree(process.processIdentifier) }
+        var frozen: Int32?
+        var ranks: [Int32] = []
+        let deadline = Date().addingTimeInterval(60)
+        while frozen == nil && process.isRunning && Date() < deadline {
+            if let pid = SweepBinary.rankProcess(1, under: process.processIdentifier), SweepBinary.residentBytes(pid) > 160 << 20 {
+                kill(pid, SIGSTOP)
+                frozen = pid
+                ranks = (0..<2).compactMap { SweepBinary.rankProcess($0, under: process.processIdentifier) }
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        XCTAssertNotNil(frozen, "rank 1 found holding its data, and frozen")
+        XCTAssertTrue(sweepEnds(process, ranks: ranks, frozen: frozen, by: deadline), "ranks still running 60 s after the start")
+        XCTAssertNotEqual(process.terminationStatus, 0)
+        let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        XCTAssertTrue(stderr.contains("error: rank 1 did not answer the start-up check within 2 s (--stall-limit)"), stderr)
+        XCTAssertEqual(journalText(out), "")
+    }
+
+    /// Waits until `deadline` for mpirun, SIGKILLs `frozen`, and ends everything left. True when
+    /// mpirun ended, or when every rank of ours but the frozen one had exited: Open MPI 4.1's
+    /// mpirun itself can deadlock in its teardown (PMIx_server_finalize) after a rank exits
+    /// non-zero (seen 2 times in 100), which is not a sweep that hangs.
+    private func sweepEnds(_ process: Process, ranks: [Int32], frozen: Int32?, by deadline: Date) -> Bool {
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let ended = !process.isRunning
+        let ranksExited = !ranks.isEmpty && ranks.filter { $0 != frozen }.allSatisfy(SweepBinary.hasExited)
+        if let frozen { kill(frozen, SIGKILL) }
+        // Never wait for ever on mpirun: a hang is this test's failure, not CI's.
+        if !ended { SweepBinary.killTree(process.processIdentifier) }
+        process.waitUntilExit()
+        if !ended && ranksExited { print("mpirun did not end by the deadline, though every rank but the frozen one had exited: its own teardown hang") }
+        return ended || ranksExited
+    }
+
     /// A worker frozen mid-sweep (SIGSTOP: what a hung NFS read looks like from outside): after
     /// the stall limit its run goes to another rank, the sweep finishes every other run, and
     /// mpirun ends with an error naming the rank and host.
@@ -54,26 +109,15 @@ final class MPIFaultTests: FaultCase {
         var frozen: Int32?
         var ranks: [Int32] = []
         let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline {
-            if frozen == nil, let pid = SweepBinary.rankProcess(1, under: process.processIdentifier),
-               journalText(out).contains("\"rank\":1,") {
+        while frozen == nil && process.isRunning && Date() < deadline {
+            if let pid = SweepBinary.rankProcess(1, under: process.processIdentifier), journalText(out).contains("\"rank\":1,") {
                 kill(pid, SIGSTOP)
                 frozen = pid
                 ranks = (0..<3).compactMap { SweepBinary.rankProcess($0, under: process.processIdentifier) }
             }
             Thread.sleep(forTimeInterval: 0.02)
         }
-        let ended = !process.isRunning
-        // Open MPI 4.1's mpirun itself can deadlock in its teardown (PMIx_server_finalize) after a
-        // rank exits non-zero, with every rank already gone (seen 2 times in 100): that is not a
-        // sweep that hangs. A rank of ours still running at the deadline is.
-        let ranksExited = ranks.count == 3 && ranks.filter { $0 != frozen }.allSatisfy(SweepBinary.hasExited)
-        if let frozen { kill(frozen, SIGKILL) }
-        // Never wait for ever on mpirun: a hang is this test's failure, not CI's.
-        if !ended { SweepBinary.killTree(process.processIdentifier) }
-        process.waitUntilExit()
-        if !ended && ranksExited { print("mpirun did not end 60 s after the worker froze, though ranks 0 and 2 had exited: its own teardown hang") }
-        XCTAssertTrue(ended || ranksExited, "ranks still running 60 s after the worker froze")
+        XCTAssertTrue(sweepEnds(process, ranks: ranks, frozen: frozen, by: deadline), "ranks still running 60 s after the worker froze")
         XCTAssertNotNil(frozen, "rank 1 found and frozen")
         XCTAssertNotEqual(process.terminationStatus, 0)
         let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""

@@ -111,6 +111,12 @@ public enum SweepBinary {
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
+    /// `pid`'s resident memory in bytes (`/proc/PID/statm`), 0 once it is gone.
+    public static func residentBytes(_ pid: Int32) -> Int {
+        let fields = ((try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8)) ?? "").split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+
     /// Children forked by any thread of `pid` (Linux `/proc/PID/task/TID/children`).
     public static func children(of pid: Int32) -> [Int32] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
