@@ -44,7 +44,7 @@ public final class Journal {
         do {
             try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw JournalError(file: directory, line: 0, message: "cannot create the sweep folder (\(Self.reason(error)))")
+            throw JournalError(file: directory, line: 0, message: "cannot create the sweep folder (\(ErrorReason.of(error)))")
         }
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -61,7 +61,7 @@ public final class Journal {
             handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
             data = try handle.readToEnd() ?? Data()
         } catch {
-            throw JournalError(file: path, line: 0, message: "cannot open the journal for appending (\(Self.reason(error)))")
+            throw JournalError(file: path, line: 0, message: "cannot open the journal for appending (\(ErrorReason.of(error)))")
         }
         let lines = Self.lines(of: data)
         if let last = lines.last, !last.terminated {
@@ -95,7 +95,7 @@ public final class Journal {
             try handle.write(contentsOf: Data((record.jsonLine() + "\n").utf8))
             try handle.synchronize()
         } catch {
-            throw JournalError(file: path, line: 0, message: "cannot append (\(Self.reason(error))); "
+            throw JournalError(file: path, line: 0, message: "cannot append (\(ErrorReason.of(error))); "
                                + "this record could not be kept: \(record.jsonLine())")
         }
     }
@@ -151,7 +151,7 @@ public final class Journal {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw JournalError(file: path, line: 0, message: "cannot read the journal (\(Self.reason(error)))")
+            throw JournalError(file: path, line: 0, message: "cannot read the journal (\(ErrorReason.of(error)))")
         }
         let lines = Self.lines(of: data)
         var records: [SourcedRecord] = []
@@ -166,7 +166,7 @@ public final class Journal {
                     warn("\(path):\(number): skipping a torn last line (\(line.bytes.count) bytes from an interrupted write)")
                     break
                 }
-                throw JournalError(file: path, line: number, message: "not a run record, the journal is corrupt (\(Self.reason(error)))")
+                throw JournalError(file: path, line: number, message: "not a run record, the journal is corrupt (\(ErrorReason.of(error)))")
             }
             // Resume and merge trust the id: it must be the one its config hashes to.
             let run = record.config.resolved()
@@ -179,19 +179,5 @@ public final class Journal {
             records.append(SourcedRecord(record: record, source: "\(path):\(number)"))
         }
         return records
-    }
-
-    static func reason(_ error: Error) -> String {
-        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError,
-           let posix = POSIXErrorCode(rawValue: Int32(underlying.code)), underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(posix.rawValue))
-        }
-        switch error {
-        case DecodingError.keyNotFound(let key, _): return "missing \(key.stringValue)"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "bad \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        case DecodingError.dataCorrupted(let context): return context.debugDescription
-        default: return "\(error)"
-        }
     }
 }

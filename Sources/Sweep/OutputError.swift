@@ -17,7 +17,7 @@ public struct OutputError: Error, CustomStringConvertible {
             throw error
         } catch {
             let file = (error as NSError).userInfo[NSFilePathErrorKey] as? String ?? path
-            throw OutputError(path: file, reason: SweepLock.reason(error))
+            throw OutputError(path: file, reason: ErrorReason.of(error))
         }
     }
 }

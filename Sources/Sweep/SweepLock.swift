@@ -122,18 +122,4 @@ public final class SweepLock {
         }
     }
 
-    /// An error's cause in words: the POSIX reason where there is one.
-    static func reason(_ error: Error) -> String {
-        let error = error as NSError
-        let posix = (error.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? $0.code : nil }
-            ?? (error.domain == NSPOSIXErrorDomain ? error.code : nil)
-        if let posix { return String(cString: strerror(Int32(posix))) }
-        switch error.code {
-        case NSFileWriteNoPermissionError: return "permission denied"
-        case NSFileWriteVolumeReadOnlyError: return "read-only file system"
-        case NSFileWriteOutOfSpaceError: return "no space left on device"
-        case NSFileWriteFileExistsError: return "a file of that name exists"
-        default: return error.localizedDescription
-        }
-    }
 }
