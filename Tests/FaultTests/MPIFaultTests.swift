@@ -80,7 +80,7 @@ final class MPIFaultTests: FaultCase {
     /// Waits until `deadline` for mpirun, SIGKILLs `frozen`, and ends everything left. True when
     /// mpirun ended, or when every rank of ours but the frozen one had exited: Open MPI 4.1's
     /// mpirun itself can deadlock in its teardown (PMIx_server_finalize) after a rank exits
-    /// non-zero (seen 2 times in 100), which is not a sweep that hangs.
+    /// non-zero (seen in 2 of 83 runs), which is not a sweep that hangs.
     private func sweepEnds(_ process: Process, ranks: [Int32], frozen: Int32?, by deadline: Date) -> Bool {
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         let ended = !process.isRunning
