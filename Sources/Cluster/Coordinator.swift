@@ -17,6 +17,9 @@ final class Coordinator {
     private let pollInterval: Double
     /// A progress line at least this often while jobs run, so a long job shows it is alive.
     static let heartbeatSeconds: Double = 120
+    /// A gap between two stall checks this long means rank 0 was paused.
+    static let pauseSeconds: Double = 1
+    private var lastStallCheck = Date()
     private let log: (String) -> Void
     private var stoppedWorkers: Set<Int> = []
     /// A worker whose activity count has not moved for this long is stalled.
@@ -193,6 +196,15 @@ final class Coordinator {
     /// the queue for a live rank, and they are counted out.
     private func declareStalls() throws {
         let now = Date()
+        // Checks come milliseconds apart; a long gap is time rank 0 itself was not running
+        // (the job suspended by SLURM or Ctrl-Z, the host paused), in which no worker's
+        // progress could be seen, so it does not count against them. One `now` for the gap and
+        // the limits: a stop after it was read cannot make a stall of the stopped time.
+        let gap = now.timeIntervalSince(lastStallCheck)
+        if gap > Self.pauseSeconds {
+            for (rank, last) in activity { activity[rank] = (last.count, last.since.addingTimeInterval(gap)) }
+        }
+        lastStallCheck = now
         for (rank, last) in activity where stalled[rank] == nil && now.timeIntervalSince(last.since) > stallLimit {
             let job = queue.abandon(rank: rank)
             postbox?.abandon(rank: rank)

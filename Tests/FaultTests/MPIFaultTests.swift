@@ -77,6 +77,37 @@ final class MPIFaultTests: FaultCase {
         XCTAssertEqual(journalText(out), "")
     }
 
+    /// The whole job suspended for longer than the stall limit (`scontrol suspend`, Ctrl-Z),
+    /// then resumed: no rank is declared stalled, since none could make progress while rank 0
+    /// itself was stopped, and the sweep ends with every run, once.
+    func testASuspendedAndResumedJobDeclaresNoStall() throws {
+        let out = scratch + "/suspended"
+        let spec = TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")
+        let expected = Set(try Grid.expand(SweepSpec.load(path: spec), data: TestData.location).jobs.map(\.id))
+        let (process, _, stderrPath) = try SweepBinary.start(["run", spec, "--out", out, "--stall-limit", "2"] + TestData.dataArguments,
+                                                             ranks: 2)
+        defer { SweepBinary.killTree(process.processIdentifier) }
+        var ranks: [Int32] = []
+        let deadline = Date().addingTimeInterval(60)
+        while ranks.isEmpty && process.isRunning && Date() < deadline {
+            if !journalText(out).isEmpty {
+                ranks = (0..<2).compactMap { SweepBinary.rankProcess($0, under: process.processIdentifier) }
+                for pid in ranks { kill(pid, SIGSTOP) }
+                Thread.sleep(forTimeInterval: 4)
+                for pid in ranks { kill(pid, SIGCONT) }
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        XCTAssertEqual(ranks.count, 2, "both ranks found and suspended")
+        XCTAssertTrue(finish(process, within: 60))
+        let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        XCTAssertFalse(stderr.contains("made no progress"), stderr)
+        let records = try Journal.load(path: Journal.journalPath(in: out)).map(\.record)
+        XCTAssertEqual(Set(records.map(\.id)), expected, "every run trained")
+        XCTAssertEqual(records.count, expected.count, "exactly once")
+    }
+
     /// Waits until `deadline` for mpirun, SIGKILLs `frozen`, and ends everything left. True when
     /// mpirun ended, or when every rank of ours but the frozen one had exited: Open MPI 4.1's
     /// mpirun itself can deadlock in its teardown (PMIx_server_finalize) after a rank exits
