@@ -24,6 +24,9 @@ final class Coordinator {
     private var stoppedWorkers: Set<Int> = []
     /// A worker whose activity count has not moved for this long is stalled.
     private let stallLimit: Double
+    /// How often rank 0 pings the workers (`.alive`), so that they can tell it is not frozen.
+    private let heartbeatInterval: Double
+    private var lastPing = Date.distantPast
     /// Per worker with a job: its last activity count and when it last changed.
     private var activity: [Int: (count: UInt64, since: Date)] = [:]
     /// Workers declared stalled, with their hosts: their jobs went to other ranks, their late
@@ -51,10 +54,11 @@ final class Coordinator {
     var wasInterrupted: Bool { interruptedAt != nil }
 
     init(communicator: Communicator?, prepared: PreparedSweep, runner: JobRunner, host: String,
-         pollInterval: Double, stallLimit: Double = 600, hosts: [Int: String] = [:],
+         pollInterval: Double, stallLimit: Double = 600, heartbeatInterval: Double = 5, hosts: [Int: String] = [:],
          checkpoints: CheckpointFolder? = nil, interrupt: StopRequest = StopRequest(), interruptGrace: Double = 25,
          log: @escaping (String) -> Void) {
         self.stallLimit = stallLimit
+        self.heartbeatInterval = heartbeatInterval
         self.hosts = hosts
         self.communicator = communicator
         self.postbox = communicator.map(Postbox.init)
@@ -123,11 +127,15 @@ final class Coordinator {
                         activity[rank] = nil
                         try postbox.post(.stop, to: rank)
                         stoppedWorkers.insert(rank)
-                    case .job, .stop, .check, .checked, .stageRequest, .stageFile, .interrupt:
+                    case .job, .stop, .check, .checked, .stageRequest, .stageFile, .interrupt, .alive:
                         log("rank 0: ignoring an unexpected \(message.tag) message from rank \(rank)")
                     }
                 }
                 try declareStalls()
+                if Date().timeIntervalSince(lastPing) >= heartbeatInterval {
+                    for rank in 1..<workers + 1 where !stoppedWorkers.contains(rank) { try postbox.post(.alive, to: rank) }
+                    lastPing = Date()
+                }
                 // Idle ranks wait until the sweep is drained: a stalled rank's job may come back.
                 for rank in waiting.sorted() where !queue.pending.isEmpty || queue.isDrained {
                     waiting.remove(rank)

@@ -55,8 +55,12 @@ public enum SweepLauncher {
         public var handleSignals = false
         public init() {}
 
-        /// Workers beat at least four times per stall limit, and at most every 5 s.
+        /// Workers beat, and rank 0 pings them, at least four times per stall limit, and at
+        /// most every 5 s.
         var heartbeatInterval: Double { min(5, stallLimit / 4) }
+        /// How long a worker waits on a silent rank 0 before it ends the job: twice the stall
+        /// limit (at least 10 s), so a slow turn of rank 0 is never taken for a frozen one.
+        var coordinatorLimit: Double { max(2 * stallLimit, 10) }
     }
 
     /// A stalled worker ended the sweep: every other job is journaled.
@@ -96,8 +100,14 @@ public enum SweepLauncher {
         let rank = communicator?.rank ?? 0
         if options.handleSignals { InterruptSignals.install(who: "rank \(rank)") }
         if let communicator, rank != 0 {
-            try Worker(communicator: communicator, runner: try makeRunner(), staging: staging,
-                       pollInterval: pollInterval, heartbeatInterval: options.heartbeatInterval, log: log).run()
+            do {
+                try Worker(communicator: communicator, runner: try makeRunner(), staging: staging, pollInterval: pollInterval,
+                           heartbeatInterval: options.heartbeatInterval, coordinatorLimit: options.coordinatorLimit, log: log).run()
+            } catch let silent as Worker.CoordinatorSilent {
+                // MPI_Finalize would wait for rank 0: exit without it, and mpirun ends the job.
+                log("error: \(silent)")
+                exit(1)
+            }
             return nil
         }
         let size = communicator?.size ?? 1
@@ -148,7 +158,8 @@ public enum SweepLauncher {
         let host = communicator?.processorName ?? ProcessInfo.processInfo.hostName
         let records: [RunRecord]
         let coordinator = Coordinator(communicator: communicator, prepared: prepared, runner: runner, host: host,
-                                      pollInterval: pollInterval, stallLimit: options.stallLimit, hosts: hosts,
+                                      pollInterval: pollInterval, stallLimit: options.stallLimit,
+                                      heartbeatInterval: options.heartbeatInterval, hosts: hosts,
                                       checkpoints: checkpoints, interrupt: options.handleSignals ? InterruptSignals.request : StopRequest(),
                                       interruptGrace: options.interruptGrace, log: log)
         do {

@@ -31,6 +31,8 @@ public protocol JobRunner: AnyObject {
 ///     worker → 0   checkpoint(id, bytes) every `checkpoint_every` of its run; rank 0 writes it
 ///     0 → worker   interrupt          SIGTERM reached rank 0: checkpoint the run and stop
 ///     worker → 0   interrupted(id, step) its run stopped (after its last checkpoint message)
+///     0 → worker   alive              every heartbeat interval once the sweep runs: a worker that
+///                                     hears nothing from rank 0 for twice the stall limit ends the job
 ///     0 → worker   stop               nothing left; finalize and exit
 ///
 /// Records travel as the journal's own JSON line, so what rank 0 writes is byte for byte what
@@ -47,11 +49,12 @@ enum SweepMessage: Equatable {
     case checkpoint(id: String, bytes: [UInt8])
     case interrupt
     case interrupted(InterruptedRun)
+    case alive
     case stop
 
     enum Tag: Int32 {
         case ready = 1, record = 2, job = 3, stop = 4, check = 5, checked = 6, stageRequest = 7, stageFile = 8, heartbeat = 9
-        case checkpoint = 10, interrupt = 11, interrupted = 12
+        case checkpoint = 10, interrupt = 11, interrupted = 12, alive = 13
     }
 
     var tag: Tag {
@@ -67,13 +70,14 @@ enum SweepMessage: Equatable {
         case .checkpoint: return .checkpoint
         case .interrupt: return .interrupt
         case .interrupted: return .interrupted
+        case .alive: return .alive
         case .stop: return .stop
         }
     }
 
     var payload: [UInt8] {
         switch self {
-        case .ready, .stop, .interrupt: return []
+        case .ready, .stop, .interrupt, .alive: return []
         // The id (16 hex digits, no newline), a newline, the checkpoint's bytes.
         case .checkpoint(let id, let bytes): return Array(id.utf8) + [0x0A] + bytes
         case .interrupted(let run): return Self.encode(run)
@@ -103,6 +107,7 @@ enum SweepMessage: Equatable {
         case .ready: self = .ready
         case .stop: self = .stop
         case .interrupt: self = .interrupt
+        case .alive: self = .alive
         case .interrupted: self = .interrupted(try JSONDecoder().decode(InterruptedRun.self, from: Data(payload)))
         case .checkpoint:
             guard let newline = payload.firstIndex(of: 0x0A), newline > 0, newline <= 64 else {

@@ -14,16 +14,31 @@ final class Worker {
     private let staging: DataStaging?
     private let pollInterval: Double
     private let heartbeatInterval: Double
+    /// How long rank 0 may send nothing once the sweep runs (nil: for ever).
+    private let coordinatorLimit: Double?
     private let log: (String) -> Void
 
     init(communicator: Communicator, runner: JobRunner, staging: DataStaging? = nil, pollInterval: Double,
-         heartbeatInterval: Double = 5, log: @escaping (String) -> Void = { _ in }) {
+         heartbeatInterval: Double = 5, coordinatorLimit: Double? = nil, log: @escaping (String) -> Void = { _ in }) {
         self.communicator = communicator
         self.runner = runner
         self.staging = staging
         self.pollInterval = pollInterval
         self.heartbeatInterval = heartbeatInterval
+        self.coordinatorLimit = coordinatorLimit
         self.log = log
+    }
+
+    /// Rank 0 sent nothing (no job, no ping) for `seconds`: it is frozen, or its host is. This
+    /// rank cannot finalize without it, so the launcher exits, and mpirun ends the job.
+    struct CoordinatorSilent: Error, CustomStringConvertible {
+        let rank: Int
+        let host: String
+        let seconds: Double
+        var description: String {
+            String(format: "rank %d on %@: rank 0 sent nothing for %.0f s (twice --stall-limit): it is frozen, or its host is; "
+                   + "ending the job. Its journal holds every run it received: run the same command to resume", rank, host, seconds)
+        }
     }
 
     func run() throws {
@@ -33,14 +48,31 @@ final class Worker {
             trainer?.give(.stop)
             if let stagingFolder, stagingFolder.removeAtExit { try? FileManager.default.removeItem(atPath: stagingFolder.path) }
         }
+        // Sends never wait on rank 0, so this loop always comes round to watch it.
+        let postbox = Postbox(communicator: communicator)
         var busy = false
         var lastBeat = Date()
+        /// When rank 0 was last heard from, once the sweep runs (its first job or ping); nil before.
+        var heardFromCoordinator: Date?
+        var lastTurn = Date()
         /// Checkpoints rank 0 sent for the jobs it is about to send.
         var resumes: [String: Data] = [:]
         while true {
-            if let envelope = try communicator.probe(from: 0) {
-                switch try SweepMessage(tag: envelope.tag, payload: try communicator.receive(envelope)) {
+            // Time this rank itself was not running (the job suspended) does not count against
+            // rank 0; one `now` for the gap and the limit, as in the coordinator's stall checks.
+            let now = Date()
+            let gap = now.timeIntervalSince(lastTurn)
+            if gap > Coordinator.pauseSeconds { heardFromCoordinator = heardFromCoordinator?.addingTimeInterval(gap) }
+            lastTurn = now
+            if let coordinatorLimit, let heard = heardFromCoordinator, now.timeIntervalSince(heard) > coordinatorLimit {
+                throw CoordinatorSilent(rank: communicator.rank, host: communicator.processorName, seconds: now.timeIntervalSince(heard))
+            }
+            for (_, message) in try postbox.collect() {
+                if heardFromCoordinator != nil || message == .alive { heardFromCoordinator = Date() }
+                switch message {
                 case .stop:
+                    // The last heartbeat or record must leave before MPI_Finalize.
+                    _ = try postbox.drain(timeout: coordinatorLimit ?? 60, pollInterval: pollInterval)
                     return
                 case .check(let configs):
                     if try !check(configs, stagingFolder: &stagingFolder) { return }
@@ -51,6 +83,7 @@ final class Worker {
                 case .checkpoint(let id, let bytes):
                     resumes[id] = Data(bytes)
                 case .job(let config):
+                    heardFromCoordinator = Date()
                     guard let trainer else { continue }
                     let job = Job(config: config)
                     trainer.give(.job(job, resume: resumes.removeValue(forKey: job.id)))
@@ -58,10 +91,9 @@ final class Worker {
                     lastBeat = Date()
                 case .interrupt:
                     trainer?.stop.raise()
-                case .ready, .record, .checked, .stageRequest, .stageFile, .heartbeat, .interrupted:
+                case .alive, .ready, .record, .checked, .stageRequest, .stageFile, .heartbeat, .interrupted:
                     continue
                 }
-                continue
             }
             if let trainer {
                 // A signal to this rank itself (mpirun forwards SIGTERM to every rank).
@@ -69,18 +101,18 @@ final class Worker {
                 let polled = trainer.poll()
                 // Checkpoints first: rank 0 must hold a run's last checkpoint before it hears the run stopped.
                 for (id, bytes) in polled.checkpoints {
-                    try communicator.send(.checkpoint(id: id, bytes: Array(bytes)), to: 0)
+                    try postbox.post(.checkpoint(id: id, bytes: Array(bytes)), to: 0)
                 }
                 for record in polled.records {
-                    try communicator.send(.record(record), to: 0)
+                    try postbox.post(.record(record), to: 0)
                     busy = false
                 }
                 for run in polled.interrupted {
-                    try communicator.send(.interrupted(run), to: 0)
+                    try postbox.post(.interrupted(run), to: 0)
                     busy = false
                 }
                 if busy && Date().timeIntervalSince(lastBeat) >= heartbeatInterval {
-                    try communicator.send(.heartbeat(trainer.activity.count), to: 0)
+                    try postbox.post(.heartbeat(trainer.activity.count), to: 0)
                     lastBeat = Date()
                 }
             }

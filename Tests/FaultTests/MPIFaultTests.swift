@@ -108,6 +108,38 @@ final class MPIFaultTests: FaultCase {
         XCTAssertEqual(records.count, expected.count, "exactly once")
     }
 
+    /// Rank 0 frozen mid-sweep: the worker hears no ping from it for twice the stall limit (at
+    /// least 10 s), says so, and the job ends instead of hanging; the journal keeps every
+    /// record rank 0 had received, each once.
+    func testAFrozenRankZeroEndsTheJobInsteadOfHangingIt() throws {
+        let out = scratch + "/coordinator"
+        let spec = TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")
+        let expected = Set(try Grid.expand(SweepSpec.load(path: spec), data: TestData.location).jobs.map(\.id))
+        let (process, _, stderrPath) = try SweepBinary.start(["run", spec, "--out", out, "--stall-limit", "2"] + TestData.dataArguments,
+                                                             ranks: 2)
+        defer { SweepBinary.killTree(process.processIdentifier) }
+        var frozen: Int32?
+        var ranks: [Int32] = []
+        let deadline = Date().addingTimeInterval(60)
+        while frozen == nil && process.isRunning && Date() < deadline {
+            if !journalText(out).isEmpty, let pid = SweepBinary.rankProcess(0, under: process.processIdentifier) {
+                kill(pid, SIGSTOP)
+                frozen = pid
+                ranks = (0..<2).compactMap { SweepBinary.rankProcess($0, under: process.processIdentifier) }
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        XCTAssertNotNil(frozen, "rank 0 found and frozen")
+        XCTAssertTrue(sweepEnds(process, ranks: ranks, frozen: frozen, by: deadline), "ranks still running 60 s after rank 0 froze")
+        XCTAssertNotEqual(process.terminationStatus, 0)
+        let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        XCTAssertTrue(stderr.contains("error: rank 1 on \(ProcessInfo.processInfo.hostName): rank 0 sent nothing for"), stderr)
+        let records = try Journal.load(path: Journal.journalPath(in: out)).map(\.record)
+        XCTAssertFalse(records.isEmpty)
+        XCTAssertTrue(Set(records.map(\.id)).isSubset(of: expected))
+        XCTAssertEqual(Set(records.map(\.id)).count, records.count, "each once")
+    }
+
     /// Waits until `deadline` for mpirun, SIGKILLs `frozen`, and ends everything left. True when
     /// mpirun ended, or when every rank of ours but the frozen one had exited: Open MPI 4.1's
     /// mpirun itself can deadlock in its teardown (PMIx_server_finalize) after a rank exits
