@@ -58,17 +58,8 @@ final class MPIFaultTests: FaultCase {
         let (process, _, stderrPath) = try SweepBinary.start(
             run + TestData.dataArguments + [":", "-np", "1", SweepBinary.executable] + run + ["--data-dir", scratch + "/slow-data"], ranks: 1)
         defer { SweepBinary.killTree(process.processIdentifier) }
-        var frozen: Int32?
-        var ranks: [Int32] = []
         let deadline = Date().addingTimeInterval(60)
-        while frozen == nil && process.isRunning && Date() < deadline {
-            if let pid = SweepBinary.rankProcess(1, under: process.processIdentifier), SweepBinary.residentBytes(pid) > 160 << 20 {
-                kill(pid, SIGSTOP)
-                frozen = pid
-                ranks = (0..<2).compactMap { SweepBinary.rankProcess($0, under: process.processIdentifier) }
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        let (frozen, ranks) = freeze(rank: 1, of: 2, under: process, by: deadline) { SweepBinary.residentBytes($0) > 160 << 20 }
         XCTAssertNotNil(frozen, "rank 1 found holding its data, and frozen")
         XCTAssertTrue(sweepEnds(process, ranks: ranks, frozen: frozen, by: deadline), "ranks still running 60 s after the start")
         XCTAssertNotEqual(process.terminationStatus, 0)
@@ -81,11 +72,7 @@ final class MPIFaultTests: FaultCase {
     /// then resumed: no rank is declared stalled, since none could make progress while rank 0
     /// itself was stopped, and the sweep ends with every run, once.
     func testASuspendedAndResumedJobDeclaresNoStall() throws {
-        let out = scratch + "/suspended"
-        let spec = TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")
-        let expected = Set(try Grid.expand(SweepSpec.load(path: spec), data: TestData.location).jobs.map(\.id))
-        let (process, _, stderrPath) = try SweepBinary.start(["run", spec, "--out", out, "--stall-limit", "2"] + TestData.dataArguments,
-                                                             ranks: 2)
+        let (out, expected, process, stderrPath) = try startCITiny("suspended", ranks: 2, stallLimit: 2)
         defer { SweepBinary.killTree(process.processIdentifier) }
         var ranks: [Int32] = []
         let deadline = Date().addingTimeInterval(60)
@@ -112,23 +99,10 @@ final class MPIFaultTests: FaultCase {
     /// least 10 s), says so, and the job ends instead of hanging; the journal keeps every
     /// record rank 0 had received, each once.
     func testAFrozenRankZeroEndsTheJobInsteadOfHangingIt() throws {
-        let out = scratch + "/coordinator"
-        let spec = TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")
-        let expected = Set(try Grid.expand(SweepSpec.load(path: spec), data: TestData.location).jobs.map(\.id))
-        let (process, _, stderrPath) = try SweepBinary.start(["run", spec, "--out", out, "--stall-limit", "2"] + TestData.dataArguments,
-                                                             ranks: 2)
+        let (out, expected, process, stderrPath) = try startCITiny("coordinator", ranks: 2, stallLimit: 2)
         defer { SweepBinary.killTree(process.processIdentifier) }
-        var frozen: Int32?
-        var ranks: [Int32] = []
         let deadline = Date().addingTimeInterval(60)
-        while frozen == nil && process.isRunning && Date() < deadline {
-            if !journalText(out).isEmpty, let pid = SweepBinary.rankProcess(0, under: process.processIdentifier) {
-                kill(pid, SIGSTOP)
-                frozen = pid
-                ranks = (0..<2).compactMap { SweepBinary.rankProcess($0, under: process.processIdentifier) }
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        let (frozen, ranks) = freeze(rank: 0, of: 2, under: process, by: deadline) { _ in !self.journalText(out).isEmpty }
         XCTAssertNotNil(frozen, "rank 0 found and frozen")
         XCTAssertTrue(sweepEnds(process, ranks: ranks, frozen: frozen, by: deadline), "ranks still running 60 s after rank 0 froze")
         XCTAssertNotEqual(process.terminationStatus, 0)
@@ -138,6 +112,33 @@ final class MPIFaultTests: FaultCase {
         XCTAssertFalse(records.isEmpty)
         XCTAssertTrue(Set(records.map(\.id)).isSubset(of: expected))
         XCTAssertEqual(Set(records.map(\.id)).count, records.count, "each once")
+    }
+
+    /// Starts `sweeps/ci-tiny.yaml` (20 runs) into `scratch/name` on `ranks` ranks with a short
+    /// stall limit; returns the folder, the runs' ids, mpirun and its stderr file.
+    private func startCITiny(_ name: String, ranks: Int, stallLimit: Int) throws
+        -> (out: String, expected: Set<String>, process: Process, stderrPath: String) {
+        let out = scratch + "/" + name
+        let spec = TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")
+        let expected = Set(try Grid.expand(SweepSpec.load(path: spec), data: TestData.location).jobs.map(\.id))
+        let (process, _, stderrPath) = try SweepBinary.start(["run", spec, "--out", out, "--stall-limit", "\(stallLimit)"] + TestData.dataArguments,
+                                                             ranks: ranks, mpiOptions: ranks > 2 ? ["--oversubscribe"] : [])
+        return (out, expected, process, stderrPath)
+    }
+
+    /// Polls until `deadline` for rank `rank` of mpirun `process`'s `size` ranks to satisfy
+    /// `ready` (given its pid), then SIGSTOPs it. Returns its pid (nil if never ready) and every
+    /// rank's pid at that moment.
+    private func freeze(rank: Int, of size: Int, under process: Process, by deadline: Date,
+                        when ready: (Int32) -> Bool) -> (frozen: Int32?, ranks: [Int32]) {
+        while process.isRunning && Date() < deadline {
+            if let pid = SweepBinary.rankProcess(rank, under: process.processIdentifier), ready(pid) {
+                kill(pid, SIGSTOP)
+                return (pid, (0..<size).compactMap { SweepBinary.rankProcess($0, under: process.processIdentifier) })
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return (nil, [])
     }
 
     /// Waits until `deadline` for mpirun, SIGKILLs `frozen`, and ends everything left. True when
@@ -163,23 +164,10 @@ final class MPIFaultTests: FaultCase {
     /// Rank 1 freezes right after its own first record lands, when rank 0 is sending it its next
     /// job: a blocking send there waited for ever on the frozen rank (1 run in 10 hung).
     func testAFrozenWorkerIsDeclaredStalledAndItsRunIsTrainedElsewhere() throws {
-        let out = scratch + "/stall"
-        let spec = TestData.spec(SweepBinary.repository + "/sweeps/ci-tiny.yaml")
-        let expected = Set(try Grid.expand(SweepSpec.load(path: spec), data: TestData.location).jobs.map(\.id))
-        let (process, _, stderrPath) = try SweepBinary.start(["run", spec, "--out", out, "--stall-limit", "3"] + TestData.dataArguments,
-                                                             ranks: 3, mpiOptions: ["--oversubscribe"])
+        let (out, expected, process, stderrPath) = try startCITiny("stall", ranks: 3, stallLimit: 3)
         defer { SweepBinary.killTree(process.processIdentifier) }
-        var frozen: Int32?
-        var ranks: [Int32] = []
         let deadline = Date().addingTimeInterval(60)
-        while frozen == nil && process.isRunning && Date() < deadline {
-            if let pid = SweepBinary.rankProcess(1, under: process.processIdentifier), journalText(out).contains("\"rank\":1,") {
-                kill(pid, SIGSTOP)
-                frozen = pid
-                ranks = (0..<3).compactMap { SweepBinary.rankProcess($0, under: process.processIdentifier) }
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        let (frozen, ranks) = freeze(rank: 1, of: 3, under: process, by: deadline) { _ in self.journalText(out).contains("\"rank\":1,") }
         XCTAssertTrue(sweepEnds(process, ranks: ranks, frozen: frozen, by: deadline), "ranks still running 60 s after the worker froze")
         XCTAssertNotNil(frozen, "rank 1 found and frozen")
         XCTAssertNotEqual(process.terminationStatus, 0)
