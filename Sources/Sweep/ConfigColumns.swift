@@ -78,6 +78,11 @@ public struct ConfigColumns {
     static func tableFields(_ config: RunConfig) -> [String: RunField.Value] {
         var out: [String: RunField.Value] = [:]
         for field in config.canonicalized().fields { out[field.key] = field.value }
+        // The canonical form leaves the standard block out (ids predate `block_style`); a table
+        // names it, so that a folder with both blocks reads `standard` and `study`, not `–`.
+        if config.arch == .attention || config.arch == .transformer, out["block_style"] == nil {
+            out["block_style"] = .text(config.resolved().blockStyle.rawValue)
+        }
         if case .ints(let widths)? = out["hidden"], let first = widths.first, widths.allSatisfy({ $0 == first }) {
             out["hidden"] = nil
             out["hidden_width"] = .int(first)

@@ -108,6 +108,30 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("\(all.count) runs (\(all.count - 1) ok, 1 failed)"))
     }
 
+    /// The standard block is absent from a run's canonical config (its id predates the key), yet
+    /// a folder holding both blocks names both in its columns, and a folder of standard blocks
+    /// says so once; the linear model and the MLP have no block at all.
+    func testBlockStyleIsNamedInTablesEvenAtItsDefault() throws {
+        var standard = RunConfig(); standard.context = 64
+        var study = standard; study.blockStyle = .study
+        var spelt = standard; spelt.blockStyle = .standard; spelt.seed = 1
+        var mlp = RunConfig(); mlp.arch = .mlp
+        XCTAssertNil(standard.canonicalized().blockStyle)
+        XCTAssertNil(spelt.canonicalized().blockStyle)
+
+        let mixed = ConfigColumns([record(standard, nll: 2), record(study, nll: 1.9), record(spelt, nll: 2.1), record(mlp, nll: 2.4)])
+        XCTAssertTrue(mixed.varying.contains("block_style"))
+        XCTAssertEqual(mixed.value("block_style", of: record(standard, nll: 2)), .text("standard"))
+        XCTAssertEqual(mixed.value("block_style", of: record(spelt, nll: 2.1)), .text("standard"))
+        XCTAssertEqual(mixed.value("block_style", of: record(study, nll: 1.9)), .text("study"))
+        XCTAssertNil(mixed.value("block_style", of: record(mlp, nll: 2.4)))
+
+        let plain = ConfigColumns([record(standard, nll: 2), record(spelt, nll: 2.1), record(mlp, nll: 2.4)])
+        XCTAssertFalse(plain.varying.contains("block_style"))
+        XCTAssertEqual(plain.constants.first { $0.key == "block_style" },
+                       ConfigColumns.Constant(key: "block_style", value: .text("standard"), appliesTo: ["transformer"]))
+    }
+
     /// A report of records in any order (a merge of partial journals) equals the full run's.
     func testReportDoesNotDependOnRecordOrder() throws {
         let all = records()
