@@ -13,8 +13,11 @@ public struct StatusReport {
     public let name: String
     public let state: State
     public let totalJobs: Int?
+    /// Jobs of the plan ``totalJobs`` counts that the journal holds (failed ones too).
     public let done: Int
     public let failed: Int
+    /// Journal records outside that plan: runs of an earlier spec the folder kept (`--add`).
+    public let otherRecords: Int
     public let running: [SweepStatus.RankJob]
     public let status: SweepStatus?
     public let holder: SweepLock.Holder?
@@ -32,8 +35,6 @@ public struct StatusReport {
             throw StatusError(description: "\(folder): not a sweep folder (no \(Journal.fileName) and no spec.yaml)")
         }
         let records = fm.fileExists(atPath: journalPath) ? MergedRecords(try Journal.load(path: journalPath, warn: warn)).records : []
-        done = records.count
-        failed = records.filter { $0.status != .ok }.count
         best = SweepStatus.best(of: records)
         bestPerGroup = BestRuns.lines(records)
         holder = SweepLock.holder(of: folder)
@@ -41,11 +42,13 @@ public struct StatusReport {
         self.status = status
         // The spec's job count, when no live status gives it.
         var specJobs: Int?
+        var specIDs: Set<String>?
         var specName: String?
         if let spec = try? SweepSpec.load(path: specPath) {
             specName = spec.name
             if let jobs = try? Grid.expand(spec, data: data).jobs {
-                specJobs = Set(jobs.map(\.id)).union(records.map(\.id)).count
+                specIDs = Set(jobs.map(\.id))
+                specJobs = specIDs!.union(records.map(\.id)).count
             }
         }
         name = SweepFolder.sweepName(in: folder) ?? specName ?? URL(fileURLWithPath: folder).lastPathComponent
@@ -56,6 +59,14 @@ public struct StatusReport {
         // The status file counts what the last run planned (a --shard's piece, not the whole
         // spec); without one, the spec kept in the folder and the journal say.
         totalJobs = current?.totalJobs ?? status?.totalJobs ?? specJobs
+        // That plan is the spec's jobs (or a piece of them); records of an earlier spec in the
+        // same journal are no part of it, so they count neither as done nor against pending.
+        // Without the spec (or the data to expand it), the status file's own count stands.
+        let plan = current ?? status
+        let counted = plan == nil ? records : specIDs.map { ids in records.filter { ids.contains($0.id) } } ?? records
+        done = plan != nil && specIDs == nil ? min(records.count, plan!.doneJobs) : counted.count
+        failed = counted.filter { $0.status != .ok }.count
+        otherRecords = plan != nil && specIDs != nil ? records.count - counted.count : 0
         if live {
             state = .running
         } else if let total = totalJobs, done < total {
@@ -81,6 +92,7 @@ public struct StatusReport {
         var counts = "jobs: \(totalJobs.map(String.init) ?? "?") total, \(done) done"
         if failed > 0 { counts += " (\(failed) failed or diverged)" }
         counts += ", \(running.count) running, \(pending.map(String.init) ?? "?") pending"
+        if otherRecords > 0 { counts += "; the journal also holds \(otherRecords) run\(otherRecords == 1 ? "" : "s") of earlier specs" }
         out.append(counts)
         if state == .running, let status {
             let percent = status.totalFLOPs > 0 ? Int((100 * status.doneFLOPs / status.totalFLOPs).rounded()) : 100
