@@ -158,7 +158,7 @@ final class Coordinator {
                     local.give(.stop)
                 } else if let job = queue.next(for: 0) {
                     handled = true
-                    local.give(.job(job, resume: resumeBytes(for: job)))
+                    local.give(.job(job, resume: resumeBytes(for: job, on: 0)))
                 } else if queue.isDrained {
                     handled = true
                     local.give(.stop)
@@ -264,9 +264,11 @@ final class Coordinator {
     }
 
     /// The checkpoint a job resumes from, if a session before this one (or a stopped rank) left one.
-    private func resumeBytes(for job: Job) -> Data? {
+    /// Its step, when the checkpoint decodes, starts the job's progress in the status file.
+    private func resumeBytes(for job: Job, on rank: Int) -> Data? {
         guard let bytes = checkpoints?.read(job.id) else { return nil }
         log("run \(job.id) (\(job.summary)) resumes from its checkpoint (\(bytes.count / 1024) KiB)")
+        if let checkpoint = try? TrainingCheckpoint(decoding: bytes, source: job.id) { queue.resumed(rank: rank, atStep: checkpoint.step) }
         return bytes
     }
 
@@ -278,7 +280,7 @@ final class Coordinator {
             stoppedWorkers.insert(rank)
         } else if let job = queue.next(for: rank) {
             activity[rank] = (0, Date())
-            if let bytes = resumeBytes(for: job) {
+            if let bytes = resumeBytes(for: job, on: rank) {
                 try postbox.post(.checkpoint(id: job.id, bytes: Array(bytes)), to: rank)
             }
             try postbox.post(.job(job.config), to: rank)

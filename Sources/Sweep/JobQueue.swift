@@ -41,6 +41,12 @@ public final class JobQueue {
         return job
     }
 
+    /// `rank`'s job resumes from a checkpoint at `step`: its progress starts there.
+    public func resumed(rank: Int, atStep step: Int) {
+        status.resumed(rank: rank, step: step)
+        status.update(progress, pending: pending.count, force: true)
+    }
+
     /// Journals a record (flushed and fsynced before it counts as done).
     public func finish(_ record: RunRecord, from rank: Int) throws {
         try journal.append(record)

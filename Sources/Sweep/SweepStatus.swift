@@ -17,7 +17,8 @@ public struct SweepStatus: Codable, Equatable, Sendable {
         public var id: String
         public var summary: String
         public var startedAt: String
-        /// The rank's activity count (training steps and evaluation batches) in this run.
+        /// The rank's activity count (training steps and evaluation batches) in this run; a
+        /// run resumed from a checkpoint counts from the checkpoint's step.
         public var activity: UInt64
         /// Planned optimizer steps of the run (its epochs; a token or FLOP budget may stop it sooner).
         public var plannedSteps: Int
@@ -117,6 +118,8 @@ final class StatusWriter {
     private var heartbeats: [Int: (count: UInt64, at: Date)] = [:]
     /// Each rank's activity count when its current job started (the counts run on across jobs).
     private var baselines: [Int: UInt64] = [:]
+    /// The checkpoint step each rank's current job resumed from (absent: it started at 0).
+    private var resumedSteps: [Int: Int] = [:]
     private var best: SweepStatus.Best?
     private var failed: Int
     /// Set once the journal is gone: no more writes.
@@ -140,28 +143,42 @@ final class StatusWriter {
         let count = heartbeats[rank]?.count ?? 0
         baselines[rank] = count
         heartbeats[rank] = (count, now)
+        resumedSteps[rank] = nil
     }
 
-    /// How far `rank`'s job is, by its activity against its planned steps (at most 99%).
-    private func fraction(_ job: Job, rank: Int) -> Double {
-        let planned = CostEstimate.plannedSteps(job.config.resolved())
-        return planned > 0 ? min(0.99, Double(activity(rank)) / Double(planned)) : 0
+    func resumed(rank: Int, step: Int) { resumedSteps[rank] = max(0, step) }
+
+    /// How far `rank`'s job is against its planned steps (at most 99%): in all, counting the
+    /// steps of the checkpoint it resumed from, and in this session alone.
+    private func fraction(_ job: Job, rank: Int) -> Progress {
+        let planned = Double(CostEstimate.plannedSteps(job.config.resolved()))
+        guard planned > 0 else { return Progress(done: 0, session: 0) }
+        let session = Double(activity(rank))
+        return Progress(done: min(0.99, (session + Double(resumedSteps[rank] ?? 0)) / planned), session: min(0.99, session / planned))
+    }
+
+    /// A running job's share done: in all, and by this session (the share a rate is measured on).
+    struct Progress: Equatable {
+        var done: Double
+        var session: Double
     }
 
     /// The progress line's ETA, except before the session's first record, when the cost
     /// model's assumed rate can be far off: then the rate the running jobs show by their
-    /// progress (a fifth of a job done at least) is a measurement too.
-    static func eta(_ progress: SweepProgress, fractions: [Int: Double], now: Date) -> (seconds: Double, measured: Bool) {
+    /// progress (a fifth of a job done in this session at least) is a measurement too. A job
+    /// resumed from a checkpoint is credited with all it has done, and its rate is this
+    /// session's work over this session's time.
+    static func eta(_ progress: SweepProgress, fractions: [Int: Progress], now: Date) -> (seconds: Double, measured: Bool) {
         let eta = progress.eta(now: now)
         guard !eta.measured else { return eta }
         var rates: [Double] = [], credited = 0.0, longest = 0.0
         for (rank, job) in progress.running {
-            guard let f = fractions[rank], f >= 0.2, let since = progress.startedAt(rank: rank) else { continue }
+            guard let f = fractions[rank], f.session >= 0.2, let since = progress.startedAt(rank: rank) else { continue }
             let elapsed = now.timeIntervalSince(since)
             guard elapsed > 0 else { continue }
-            rates.append(job.predictedFLOPs * f / elapsed)
-            credited += job.predictedFLOPs * f
-            longest = max(longest, elapsed * (1 - f) / f)
+            rates.append(job.predictedFLOPs * f.session / elapsed)
+            credited += job.predictedFLOPs * f.done
+            longest = max(longest, elapsed * (1 - f.done) / f.session)
         }
         guard !rates.isEmpty else { return eta }
         let rate = rates.reduce(0, +) / Double(rates.count)
@@ -198,7 +215,7 @@ final class StatusWriter {
         let running = progress.running.sorted { $0.key < $1.key }.map { rank, job in
             SweepStatus.RankJob(rank: rank, id: job.id, summary: job.summary,
                                 startedAt: SweepStatus.timestamp(progress.startedAt(rank: rank) ?? now),
-                                activity: activity(rank),
+                                activity: activity(rank) + UInt64(resumedSteps[rank] ?? 0),
                                 plannedSteps: CostEstimate.plannedSteps(job.config.resolved()),
                                 lastHeartbeat: SweepStatus.timestamp(heartbeats[rank]?.at ?? now))
         }

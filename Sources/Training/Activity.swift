@@ -15,14 +15,6 @@ public final class Activity: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Counts `n` at once: the steps a run resumed from its checkpoint had already done, so
-    /// that its progress (activity against planned steps) starts where the run stands.
-    public func advance(by n: Int) {
-        lock.lock()
-        ticks &+= UInt64(max(0, n))
-        lock.unlock()
-    }
-
     public var count: UInt64 {
         lock.lock()
         defer { lock.unlock() }

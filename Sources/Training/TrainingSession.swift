@@ -136,7 +136,6 @@ final class TrainingSession {
 
         if let resume {
             progress?("\(record.id) resuming from its checkpoint at step \(resume.step)/\(plannedSteps)")
-            activity?.advance(by: resume.step)
         } else {
             progress?("\(record.id) \(c.architecture.rawValue) on \(c.dataset.rawValue): \(parameterCounts.total) parameters, "
                       + "\(c.epochs) epochs of \(c.windowsPerEpoch) windows (batch \(c.batchSize), T \(c.context)), \(plannedSteps) steps planned")

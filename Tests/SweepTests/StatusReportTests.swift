@@ -78,4 +78,38 @@ final class StatusReportTests: XCTestCase {
         XCTAssertEqual(report.lines().dropFirst().first,
                        "jobs: 3 total, 3 done (2 failed or diverged), 0 running, 0 pending; the journal also holds 2 runs of earlier specs")
     }
+
+    /// A job resumed from a checkpoint: the status file shows it from the checkpoint's step on,
+    /// and the ETA credits that work without taking it for this session's rate.
+    func testAResumedJobsProgressStartsAtItsCheckpoint() throws {
+        let jobs = Array(try smallGridJobs().prefix(1))
+        let dir = scratchDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let queue = JobQueue(plan: Resume.plan(jobs: jobs, journal: MergedRecords([]), retryFailed: false),
+                             journal: try Journal(directory: dir), ranks: 1)
+        queue.heartbeat(from: 0, activity: 40)              // the rank's count runs on across jobs
+        let job = try XCTUnwrap(queue.next(for: 0))
+        let planned = CostEstimate.plannedSteps(job.config.resolved())
+        XCTAssertGreaterThan(planned, 4)
+        let step = planned / 2
+        queue.resumed(rank: 0, atStep: step)
+        queue.heartbeat(from: 0, activity: 41)
+        // Written at most once a second, and always when a job starts or resumes.
+        Thread.sleep(forTimeInterval: 1.1)
+        queue.heartbeat(from: 0, activity: 43)
+        let running = try XCTUnwrap(SweepStatus.read(from: dir)?.running.first)
+        XCTAssertEqual(running.id, job.id)
+        XCTAssertEqual(running.activity, UInt64(step + 3))
+
+        // 100 s in, 60% done of which 20 points in this session: the rate is 20% of the job per
+        // 100 s, so the other 40% take 200 s (not the 400 s of 80% left at that rate).
+        var progress = SweepProgress(plan: Resume.plan(jobs: jobs, journal: MergedRecords([]), retryFailed: false), ranks: 1)
+        let start = Date(timeIntervalSince1970: 1_000_000)
+        progress.start(job, on: 0, now: start)
+        let eta = StatusWriter.eta(progress, fractions: [0: .init(done: 0.6, session: 0.2)], now: start.addingTimeInterval(100))
+        XCTAssertTrue(eta.measured)
+        XCTAssertEqual(eta.seconds, 200, accuracy: 1e-6)
+        // Below a fifth of the job in this session, the rate is the cost model's, not measured.
+        XCTAssertFalse(StatusWriter.eta(progress, fractions: [0: .init(done: 0.9, session: 0.1)], now: start.addingTimeInterval(100)).measured)
+    }
 }
