@@ -44,6 +44,10 @@ public final class JobQueue {
     /// `rank`'s job resumes from a checkpoint at `step`: its progress starts there.
     public func resumed(rank: Int, atStep step: Int) {
         status.resumed(rank: rank, step: step)
+        if let job = progress.running[rank] {
+            let planned = CostEstimate.plannedSteps(job.config.resolved())
+            progress.resumed(on: rank, share: planned > 0 ? Double(step) / Double(planned) : 0)
+        }
         status.update(progress, pending: pending.count, force: true)
     }
 

@@ -30,20 +30,30 @@ public struct SweepProgress {
     public mutating func start(_ job: Job, on rank: Int, now: Date = Date()) {
         running[rank] = job
         runningSince[rank] = now
+        resumedShare[rank] = nil
+    }
+
+    /// `rank`'s job resumed from a checkpoint `share` of the way through its planned steps.
+    public mutating func resumed(on rank: Int, share: Double) {
+        guard running[rank] != nil else { return }
+        resumedShare[rank] = min(1, max(0, share))
     }
 
     public mutating func finish(on rank: Int, now: Date = Date()) {
         guard let job = running.removeValue(forKey: rank) else { return }
+        // This session did only what the job's checkpoint had not: its rate counts that share.
+        let share = resumedShare.removeValue(forKey: rank) ?? 0
         if let since = runningSince.removeValue(forKey: rank) { sessionBusySeconds += now.timeIntervalSince(since) }
         doneJobs += 1
         doneFLOPs += job.predictedFLOPs
-        sessionFLOPs += job.predictedFLOPs
+        sessionFLOPs += (1 - share) * job.predictedFLOPs
     }
 
     /// Takes `rank`'s job off the running list without counting it done (a stalled rank's).
     public mutating func abandon(on rank: Int) {
         running.removeValue(forKey: rank)
         runningSince.removeValue(forKey: rank)
+        resumedShare[rank] = nil
     }
 
     /// When `rank`'s running job started.
@@ -51,6 +61,8 @@ public struct SweepProgress {
 
     /// When each running job started, and the rank-seconds the finished ones took.
     private var runningSince: [Int: Date] = [:]
+    /// The share of each resumed running job its checkpoint had done.
+    private var resumedShare: [Int: Double] = [:]
     private var sessionBusySeconds: Double = 0
 
     /// One rank's rate in predicted FLOPs per second, and whether it was measured: this
@@ -60,15 +72,16 @@ public struct SweepProgress {
     }
 
     /// Seconds left, and whether the rate behind it was measured. A running job is credited
-    /// with the work its rank has done at that rate (at most 95% of it), the rest is shared by
-    /// every rank, and no ETA is shorter than the longest running job's remainder.
+    /// with the work its checkpoint had done (if it resumed from one) and the work its rank has
+    /// done at that rate since (at most 95% of it), the rest is shared by every rank, and no ETA
+    /// is shorter than the longest running job's remainder.
     public func eta(now: Date = Date()) -> (seconds: Double, measured: Bool) {
         let (rate, measured) = rankRate
         var remaining = totalFLOPs - doneFLOPs
         var longest = 0.0
         for (rank, job) in running {
             let elapsed = runningSince[rank].map { now.timeIntervalSince($0) } ?? 0
-            let credited = min(0.95 * job.predictedFLOPs, rate * elapsed)
+            let credited = min(0.95 * job.predictedFLOPs, (resumedShare[rank] ?? 0) * job.predictedFLOPs + rate * elapsed)
             remaining -= credited
             longest = max(longest, (job.predictedFLOPs - credited) / rate)
         }

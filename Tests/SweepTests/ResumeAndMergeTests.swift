@@ -168,4 +168,28 @@ final class JobQueueTests: XCTestCase {
         XCTAssertEqual(durationText(3725), "1h02m")
         XCTAssertEqual(durationText(245), "4m05s")
     }
+
+    /// A job resumed halfway from its checkpoint: the ETA credits that half, and once it
+    /// finishes, the rank's rate counts only the half this session trained.
+    func testAResumedJobIsCreditedItsCheckpointButNotInTheRate() throws {
+        let jobs = [100e6, 100e6].enumerated().map { index, flops -> Job in
+            var config = RunConfig(); config.seed = UInt64(index)
+            return Job(run: config.resolved(), predictedFLOPs: flops)
+        }
+        let start = Date(timeIntervalSince1970: 1000)
+        var progress = SweepProgress(plan: Resume.Plan(pending: jobs, done: []), ranks: 1,
+                                     cost: CostModel(flopsPerSecond: 1e6), started: start)
+        progress.start(jobs[0], on: 0, now: start)
+        progress.resumed(on: 0, share: 0.5)
+        // At 10 s: 50 + 10 MFLOP credited, 140 of 200 left at the predicted 1 MFLOP/s.
+        XCTAssertEqual(progress.eta(now: start.addingTimeInterval(10)).seconds, 140, accuracy: 1e-9)
+        // It ends at 50 s: 50 MFLOP in 50 s is 1 MFLOP/s, measured; the other job takes 100 s.
+        progress.finish(on: 0, now: start.addingTimeInterval(50))
+        XCTAssertEqual(progress.rankRate.flopsPerSecond, 1e6, accuracy: 1e-6)
+        XCTAssertTrue(progress.rankRate.measured)
+        XCTAssertEqual(progress.eta(now: start.addingTimeInterval(50)).seconds, 100, accuracy: 1e-9)
+        // The next job on that rank starts from zero.
+        progress.start(jobs[1], on: 0, now: start.addingTimeInterval(50))
+        XCTAssertEqual(progress.eta(now: start.addingTimeInterval(60)).seconds, 90, accuracy: 1e-9)
+    }
 }
