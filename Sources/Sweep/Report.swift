@@ -60,7 +60,7 @@ public enum Report {
             }
             let positional = runs.filter { $0.config.positions != nil }
             if Set(positional.compactMap(\.config.positions)).count > 1,
-               let p = ReportFigures.learningCurves(positional, dataset: name, title: "\(name): learned vs RoPE positions") {
+               let p = ReportFigures.learningCurves(positional, dataset: name, title: "\(name): learned vs RoPE positions", colorKey: "positions") {
                 figures.append(("\(name)-positions.svg", p))
             }
             markdown += "### Figures\n\n"

@@ -18,6 +18,9 @@ enum ReportFigures {
         }
     }
 
+    /// Colours of a compared key's values (Okabe and Ito's, blue and vermilion first).
+    static let comparedColors = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+
     static func marker(_ arch: RunConfig.Architecture) -> SVGPlot.Marker {
         SVGPlot.Marker.allCases[ResultsTable.rank(arch) % SVGPlot.Marker.allCases.count]
     }
@@ -253,13 +256,31 @@ enum ReportFigures {
     /// Valid NLL at every evaluation, a line per run, a panel per budget. Up to a dozen runs,
     /// each is named; past that, runs of one group (seeds) share a style and one legend entry
     /// that counts them.
-    static func learningCurves(_ records: [RunRecord], dataset: String, title: String? = nil) -> SVGFigure? {
+    /// `colorKey`: the config key the figure compares (`positions`), a colour per value in
+    /// place of the architecture's. Seeds of one configuration get a pattern each only where
+    /// no other configuration of the architecture needs patterns to be told apart; otherwise a
+    /// configuration's seeds share its pattern and one legend entry.
+    static func learningCurves(_ records: [RunRecord], dataset: String, title: String? = nil, colorKey: String? = nil) -> SVGFigure? {
         let curves = records.filter { $0.validNLL.count > 1 && $0.validSteps.count == $0.validNLL.count }
         guard !curves.isEmpty else { return nil }
         let keys = panelKeys(curves)
         let (byRun, groups) = groups(curves, x: nil, panelKeys: keys)
-        let perRun = curves.count <= 12
         let seedsVary = Set(curves.map(\.config.seed)).count > 1
+        let oneGroupPerArch = Dictionary(grouping: groups.values, by: \.arch).values.allSatisfy { $0.count == 1 }
+        let perRun = curves.count <= 12 && (!seedsVary || oneGroupPerArch)
+        let colorValues = colorKey.map { key in Array(Set(groups.values.compactMap { $0.fields[key].map(ConfigColumns.readableText) })).sorted() } ?? []
+        func groupColor(_ group: Group) -> String {
+            guard let key = colorKey, let value = group.fields[key].map(ConfigColumns.readableText),
+                  let index = colorValues.firstIndex(of: value) else { return color(group.arch) }
+            return Self.comparedColors[index % Self.comparedColors.count]
+        }
+        // With a colour per compared value, patterns count within each colour.
+        var groupDash: [String: SVGPlot.Dash] = [:], perColor: [String: Int] = [:]
+        for group in orderedGroups(groups) {
+            let index = perColor[groupColor(group), default: 0]
+            perColor[groupColor(group)] = index + 1
+            groupDash[group.key] = colorKey == nil ? group.dash : SVGPlot.Dash.allCases[index % 4]
+        }
         var plots: [SVGPlot] = []
         for panel in panels(curves, keys: keys) {
             var plot = SVGPlot(title: panel.title, xLabel: "training step", yLabel: "valid NLL (nats per token)")
@@ -272,8 +293,9 @@ enum ReportFigures {
                         : group.label + (total > 1 ? " (\(total) runs)" : "")
                     let points = zip(r.validSteps, r.validNLL).map { SVGPlot.Point(x: Double($0), y: $1, runs: [r.id]) }
                     // Seeds of one named group: the same colour, a pattern each.
-                    let dash = perRun && seedsVary ? SVGPlot.Dash.allCases[(group.dash.rawValue + index) % 4] : group.dash
-                    plot.series.append(.init(name: name, color: color(group.arch), style: .line, dash: dash,
+                    let base = groupDash[group.key] ?? group.dash
+                    let dash = perRun && seedsVary ? SVGPlot.Dash.allCases[(base.rawValue + index) % 4] : base
+                    plot.series.append(.init(name: name, color: groupColor(group), style: .line, dash: dash,
                                              marker: group.marker, inLegend: perRun || index == 0, points: points))
                 }
             }

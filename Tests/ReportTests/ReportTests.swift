@@ -132,6 +132,43 @@ final class ReportTests: XCTestCase {
                        ConfigColumns.Constant(key: "block_style", value: .text("standard"), appliesTo: ["transformer"]))
     }
 
+    /// The positions figure compares learned and rotary positions by colour, whatever else
+    /// varies; the seeds of one configuration share its colour, its pattern and one legend entry.
+    func testPositionsFigureColoursEachPositionsAndGroupsSeeds() throws {
+        var all: [RunRecord] = []
+        for positions in [RunConfig.Positions.learned, .rope] {
+            for block in [RunConfig.BlockStyle.standard, .study] {
+                for seed in block == .study ? [UInt64(0), 1, 2] : [0] {
+                    var c = RunConfig(); c.norm = .pre; c.positions = positions; c.blockStyle = block; c.seed = seed
+                    all.append(record(c, nll: positions == .rope ? 2.0 : 1.9))
+                }
+            }
+        }
+        let dir = try temporaryDirectory()
+        try Report.write(records: all, to: dir, title: "Positions")
+        let svg = try String(contentsOf: dir.appendingPathComponent("tinyshakespeare-positions.svg"), encoding: .utf8)
+        func lines(of run: RunRecord) throws -> String {
+            let line = try XCTUnwrap(svg.split(separator: "\n").first { $0.contains("data-runs=\"\(run.id)\"") && $0.contains("<polyline") })
+            return String(line)
+        }
+        func stroke(_ run: RunRecord) throws -> String {
+            let line = try lines(of: run)
+            let start = try XCTUnwrap(line.range(of: "stroke=\"")).upperBound
+            return String(line[start...].prefix(7))
+        }
+        func dashed(_ run: RunRecord) throws -> Bool { try lines(of: run).contains("stroke-dasharray") }
+        let learned = all.filter { $0.config.positions == .learned }, rope = all.filter { $0.config.positions == .rope }
+        XCTAssertEqual(Set(try learned.map(stroke)).count, 1)
+        XCTAssertEqual(Set(try rope.map(stroke)).count, 1)
+        XCTAssertNotEqual(try stroke(learned[0]), try stroke(rope[0]))
+        for runs in [learned, rope] {
+            XCTAssertEqual(try runs.filter { $0.config.blockStyle == .study }.map(dashed), [true, true, true], "one pattern for a configuration's seeds")
+            XCTAssertEqual(try runs.filter { $0.config.blockStyle != .study }.map(dashed), [false])
+        }
+        XCTAssertTrue(svg.contains(">transformer positions=rope block_style=study (3 runs)<"), svg)
+        XCTAssertFalse(svg.contains("seed="), "no legend entry per seed")
+    }
+
     /// A report of records in any order (a merge of partial journals) equals the full run's.
     func testReportDoesNotDependOnRecordOrder() throws {
         let all = records()
