@@ -30,7 +30,7 @@ final class GoldenResultsTests: XCTestCase {
                 count += 1
             }
         }
-        XCTAssertEqual(count, 240 + 339 + 36 + 2 + 12 + 2)
+        XCTAssertEqual(count, 240 + 339 + 36 + 8 + 12 + 2)
     }
 
     func testRegeneratingEachFolderReproducesItsTablesAndReportByteForByte() throws {
